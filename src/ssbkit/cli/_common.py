@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import click
+
+from ssbkit.core.errors import InputError
 
 T = TypeVar("T")
 
@@ -16,6 +20,44 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print the result as one JSON document."
     )(func)
+
+
+def names_options(**library_names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Make ``InputError``s name the option the user typed, not the library's argument.
+
+    The library names its arguments (``batch_mass_g``); the command line knows them as
+    options (``--batch-g``). Options whose Python name is the library's need no entry;
+    ``library_names`` maps the others, library name → Python name of the click option.
+    """
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except InputError as exc:
+                renamed = _option_name(exc.source, library_names)
+                if renamed is None:
+                    raise
+                raise type(exc)(exc.detail, source=renamed, location=exc.location) from exc
+
+        return wrapper
+
+    return decorate
+
+
+def _option_name(source: str | None, library_names: dict[str, str]) -> str | None:
+    if source is None:
+        return None
+    match = re.fullmatch(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>\[.*\])?", source)
+    if match is None:
+        return None
+    name = library_names.get(match["name"], match["name"])
+    for param in click.get_current_context().command.params:
+        if param.name == name and isinstance(param, click.Option):
+            flag = max(param.opts, key=len)
+            return flag + (match["rest"] or "")
+    return None
 
 
 def emit(result: Any, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ssbkit.cli._common import emit, json_option, split_list
+from ssbkit.cli._common import emit, json_option, names_options, split_list
 from ssbkit.core.errors import InputError
 from ssbkit.core.validate import fraction, ratio
 
@@ -79,7 +79,7 @@ def _dose(options: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
         return None
     missing = [flag for k, flag in needed.items() if options[k] is None]
     if missing:
-        raise InputError(f"the dose needs {', '.join(missing)} as well", source="mill dose")
+        raise InputError(f"the milling dose needs {', '.join(missing)} as well")
     dose = {k: options[k] for k in needed}
     dose["speed_ratio"] = options["speed_ratio"]
     dose["hindering_exponent"] = options["hindering_exponent"]
@@ -91,6 +91,7 @@ def _dose(options: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
 @click.option("--frb", required=True, metavar="F", help="Filling rate of balls: 0.10 or 10%.")
 @click.option("--bmr", required=True, metavar="R", help="Ball-to-material mass ratio: 80 or 80:1.")
 @json_option
+@names_options(jar_volume_ml="jar_ml")
 def plan_command(frb: str, bmr: str, as_json: bool, **options: Any) -> None:
     """Number of balls, ball mass and powder mass for one jar.
 
@@ -112,6 +113,7 @@ def plan_command(frb: str, bmr: str, as_json: bool, **options: Any) -> None:
               help="Ball-to-material ratios, comma-separated.")
 @_dose_options
 @json_option
+@names_options(jar_volume_ml="jar_ml", frb="frbs", bmr="bmrs")
 def grid_command(frbs: str, bmrs: str, as_json: bool, **options: Any) -> None:
     """A table of plans over FRB × BMR; with the mill geometry, speed and time, also each
     condition's dose and its ratio to the first.
@@ -139,6 +141,7 @@ def grid_command(frbs: str, bmrs: str, as_json: bool, **options: Any) -> None:
 @click.option("--bmr", required=True, metavar="R", help="Ball-to-material mass ratio: 80 or 80:1.")
 @_dose_options
 @json_option
+@names_options(jar_volume_ml="jar_ml")
 def dose_command(frb: str, bmr: str, as_json: bool, **options: Any) -> None:
     """Burgio–Magini ball velocity, impact energy, power and specific dose [J/g].
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ssbkit.cli._common import emit, json_option, split_list
+from ssbkit.cli._common import emit, json_option, names_options, split_list
 from ssbkit.core.errors import InputError
 
 
@@ -27,6 +27,7 @@ def synth() -> None:
 @click.option("--excess-pct", multiple=True, metavar="FORMULA=PCT",
               help="Extra percent of a volatile precursor, e.g. Li2S=5 (repeatable).")
 @json_option
+@names_options(batch_mass_g="batch_g")
 def recipe_command(
     target: str, precursors: str, batch_g: float, excess_pct: tuple[str, ...], as_json: bool
 ) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssbkit.core.errors import FitError, InputError
-from ssbkit.core.units import convert, label
+from ssbkit.core.units import convert, label, normalize_unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,6 +66,7 @@ class Estimate:
 
     def to(self, unit: str) -> Estimate:
         """The same estimate in another unit (stderr scales with the value; no offset)."""
+        unit = normalize_unit(unit)
         value = convert(self.value, self.unit, unit)
         scale = convert(1.0, self.unit, unit) - convert(0.0, self.unit, unit)
         return Estimate(value, abs(self.stderr * scale), unit)
@@ -135,7 +136,11 @@ def make_provenance(
     each of ``files`` is hashed by its bytes under its own name.
     """
     from ssbkit import __version__
+    from ssbkit.core import citations as registry
 
+    keys = tuple(dict.fromkeys(("ssbkit", *citations)))
+    for key in keys:
+        registry.get(key)  # an unregistered key fails here, not later in a report
     hashed = {"arguments": hash_value(dict(inputs))} if inputs else {}
     hashed.update({name: hash_file(path) for name, path in (files or {}).items()})
     return Provenance(
@@ -143,7 +148,7 @@ def make_provenance(
         ssbkit_version=__version__,
         settings=dict(settings or {}),
         inputs=hashed,
-        citations=tuple(dict.fromkeys(("ssbkit", *citations))),
+        citations=keys,
     )
 
 
@@ -252,7 +257,11 @@ def to_json_safe(value: Any) -> Any:
         return to_json_safe(value.tolist())
     if type(value).__module__ == "numpy":
         return to_json_safe(value.tolist())
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        # A set's iteration order depends on PYTHONHASHSEED; sort so hashes are reproducible.
+        items = [to_json_safe(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, list | tuple):
         return [to_json_safe(v) for v in value]
     raise TypeError(f"cannot turn {type(value).__name__} into JSON")
 

@@ -64,8 +64,8 @@ class _Unit:
     offset: float = 0.0  # then add this (only temperatures have one)
 
     def __init__(self, dimension: str, factor: Fraction | str, offset: float = 0.0) -> None:
-        # Factors are exact fractions ("1e-3", "1/3.6") so that 13.3 mS/cm is 0.0133 S/cm,
-        # not 0.013300000000000001.
+        # Factors are exact fractions ("1e-3", "1/3.6") so that a conversion rounds once:
+        # 1 mAh is 3.6 C, not the 3.5999999999999996 of 1 / (1 / 3.6).
         object.__setattr__(self, "dimension", dimension)
         object.__setattr__(self, "factor", _fraction(factor))
         object.__setattr__(self, "offset", offset)

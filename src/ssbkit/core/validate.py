@@ -149,8 +149,13 @@ def fraction(name: str, value: Any) -> float:
     """
     text = value.strip() if isinstance(value, str) else value
     if isinstance(text, str) and text.endswith("%"):
-        return finite(name, text[:-1]) / 100.0
+        percent = finite(name, text[:-1])
+        if percent < 0:
+            raise InputError(f"must be ≥ 0, got {value!r}", source=name)
+        return percent / 100.0
     number = finite(name, text)
+    if number < 0:
+        raise InputError(f"must be ≥ 0, got {value!r}", source=name)
     if number > 1:
         raise InputError(f"{number:g} is above 1: give a fraction ({number / 100:g}) "
                          f"or a percentage ({number:g}%)", source=name)
