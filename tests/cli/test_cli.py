@@ -272,11 +272,6 @@ def test_error_lines_say_what_is_wrong():
     assert "--rpm" not in line  # it was given
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the CLI passes options straight to the library, whose errors name the "
-    "Python parameter (batch_mass_g, ball_material, frb) instead of the option typed",
-)
 @pytest.mark.parametrize(
     ("args", "option"),
     [

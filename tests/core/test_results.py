@@ -353,11 +353,6 @@ def test_hash_value_format():
     int(digest.removeprefix("sha256:"), 16)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: to_json_safe turns a set into a list in iteration order, which for strings "
-    "depends on PYTHONHASHSEED, so hash_value of the same set differs between runs",
-)
 def test_hash_value_of_a_set_is_the_same_in_every_interpreter():
     code = (
         "from ssbkit.core.results import hash_value;"

@@ -118,17 +118,12 @@ def test_rounding_up_never_overfills_a_jar():
     assert full.frb_achieved <= 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="one ball is kept even when it alone exceeds the "
-                   "filling limit: frb_achieved 0.654 > packing 0.6 (milling.py, n_balls loop)")
-def test_single_ball_never_exceeds_the_filling_limit():
-    # One 10 mm ball (0.5236 mL) in a 0.8 mL jar is 65 % of it, above the 60 % that the
-    # solid convention says balls can fill; the plan must refuse or stay within the limit.
-    try:
-        plan = plan_milling(jar_volume_ml=0.8, ball_diameter_mm=10, ball_material="WC",
-                            frb=0.60, bmr=10)
-    except InputError:
-        return
-    assert plan.frb_achieved <= plan.packing
+def test_single_ball_that_overfills_the_jar_is_refused():
+    # Regression: one 10 mm ball (0.5236 mL) in a 0.8 mL jar is 65 % of it, above the 60 %
+    # that balls can fill in the solid convention; the plan used to keep it anyway.
+    with pytest.raises(InputError, match="overfills"):
+        plan_milling(jar_volume_ml=0.8, ball_diameter_mm=10, ball_material="WC",
+                     frb=0.60, bmr=10)
 
 
 # --- property: any valid request gives a consistent plan -------------------------------

@@ -186,8 +186,9 @@ class _Parser:
             _add(part, group, n)
         if not part:
             tok = self.peek()
-            self.fail("expected an element or '('" + ("" if tok is None else f", got {tok[1]!r}"),
-                      None if tok is None else tok[2])
+            if tok is None:
+                self.fail("expected an element or '(' at the end")
+            self.fail(f"expected an element or '(', got {tok[1]!r}", tok[2])
         return {el: n * factor for el, n in part.items()}
 
     def count(self) -> float:

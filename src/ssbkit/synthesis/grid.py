@@ -119,6 +119,10 @@ def mill_grid(
         raise InputError(f"must index one of the {len(plans)} conditions, got {reference}",
                          source="reference")
     doses = tuple(milling_dose(p, **dose) for p in plans) if dose is not None else ()
+    if doses and doses[reference].dose.value <= 0.0:
+        raise InputError("the reference condition receives no dose (its jar is full of balls, "
+                         "so the hindering factor is 0); choose another reference",
+                         source="reference")
     return MillingGrid(
         plans=plans,
         doses=doses,

@@ -193,8 +193,12 @@ def plan_milling(
     if n_balls < 1:
         raise InputError(f"FRB {frb:g} holds {n_exact:.2f} balls of {diameter:g} mm; "
                          "at least one is needed", source="frb")
-    while n_balls * ball_volume_ml / (bed_fraction * jar) > frb_max and n_balls > 1:
+    while n_balls * ball_volume_ml / (bed_fraction * jar) > frb_max:
         n_balls -= 1  # rounding up must not overfill the jar
+    if n_balls < 1:
+        raise InputError(f"even one {diameter:g} mm ball overfills the {jar:g} mL jar "
+                         f"(FRB limit {frb_max:g} in the {convention} convention)",
+                         source="ball_diameter_mm")
     frb_achieved = n_balls * ball_volume_ml / (bed_fraction * jar)
 
     single = density * ball_volume_ml
