@@ -23,6 +23,7 @@ demo: $(STAMP)
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks tools
 	$(PY) -m pytest
 
 lint: $(STAMP)

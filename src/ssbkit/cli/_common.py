@@ -1,18 +1,15 @@
-"""What every command shares: the ``--json`` option, printing results, progress bars."""
+"""What every command shares: the ``--json`` option, option names in errors, printing results."""
 
 from __future__ import annotations
 
 import functools
 import re
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from ssbkit.core.errors import InputError
-
-T = TypeVar("T")
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -66,15 +63,6 @@ def emit(result: Any, as_json: bool) -> None:
         click.echo(result.to_json(indent=2))
     else:
         click.echo(result.report())
-
-
-def progress(items: Iterable[T], *, label: str, length: int | None = None) -> Iterator[T]:
-    """Iterate over ``items`` with a progress bar on stderr (never stdout), when it is a terminal."""
-    if not sys.stderr.isatty():
-        yield from items
-        return
-    with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
-        yield from bar
 
 
 def split_list(text: str) -> list[str]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate, Result, make_provenance
 from ssbkit.core.validate import in_range, one_of, positive
