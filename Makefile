@@ -29,9 +29,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks tools
 
-bench: $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[bench]'
-	$(PY) benchmarks/run.py
+# The peers go into the benchmarks' own environment, never into the test one.
+BENCH_VENV := benchmarks/.venv
+bench:
+	@if [ -z "$(PYTHON)" ]; then echo "error: ssbkit needs Python >= 3.11 on PATH" >&2; exit 1; fi
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,4 +44,4 @@ lock:
 	$(PY) tools/lock.py $(VENV)/lock-report.json constraints.txt
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) build src/*.egg-info .pytest_cache .hypothesis

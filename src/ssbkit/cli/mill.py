@@ -51,8 +51,9 @@ def _dose_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--plate-radius-mm", type=float,
                      help="Plate centre to jar centre, R_p [mm]."),
         click.option("--jar-radius-mm", type=float, help="Inner radius of the jar, r_v [mm]."),
-        click.option("--speed-ratio", type=float, default=-2.0, show_default=True,
-                     help="Jar over plate angular velocity (negative: counter-rotating)."),
+        click.option("--transmission-ratio", type=float, default=-2.0, show_default=True,
+                     help="The data sheet's jar-to-plate ratio k of 1:k, measured on the plate "
+                          "(−2 for 1:−2 mills)."),
         click.option("--hindering-exponent", type=float,
                      help="ε of the hindering factor 1 − n_v^ε (default: no hindering)."),
     ]):
@@ -81,7 +82,7 @@ def _dose(options: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
     if missing:
         raise InputError(f"the milling dose needs {', '.join(missing)} as well")
     dose = {k: options[k] for k in needed}
-    dose["speed_ratio"] = options["speed_ratio"]
+    dose["transmission_ratio"] = options["transmission_ratio"]
     dose["hindering_exponent"] = options["hindering_exponent"]
     return dose
 

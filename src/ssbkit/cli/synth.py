@@ -25,11 +25,18 @@ def synth() -> None:
 @click.option("--batch-g", type=float, required=True, metavar="M",
               help="Mass of product to make [g].")
 @click.option("--excess-pct", multiple=True, metavar="FORMULA=PCT",
-              help="Extra percent of a volatile precursor, e.g. Li2S=5 (repeatable).")
+              help="Extra percent of a volatile precursor, e.g. Li2S=5 or Li2S=5% (repeatable).")
+@click.option("--byproducts", default="", metavar="A,B",
+              help="Species released during synthesis, e.g. CO2 from a carbonate.")
 @json_option
 @names_options(batch_mass_g="batch_g")
 def recipe_command(
-    target: str, precursors: str, batch_g: float, excess_pct: tuple[str, ...], as_json: bool
+    target: str,
+    precursors: str,
+    batch_g: float,
+    excess_pct: tuple[str, ...],
+    byproducts: str,
+    as_json: bool,
 ) -> None:
     """Masses of PRECURSORS that make BATCH-G grams of TARGET, with the element balance.
 
@@ -44,5 +51,12 @@ def recipe_command(
         formula, sep, pct = item.partition("=")
         if not sep or not formula.strip():
             raise InputError(f"expected FORMULA=PCT, got {item!r}", source="--excess-pct")
-        excess[formula.strip()] = pct
-    emit(recipe(target, split_list(precursors), batch_g, excess_pct=excess), as_json)
+        key = formula.strip()
+        if key in excess:
+            raise InputError(f"{key} is given more than once", source="--excess-pct")
+        excess[key] = pct.strip().removesuffix("%")
+    emit(
+        recipe(target, split_list(precursors), batch_g, excess_pct=excess,
+               byproducts=split_list(byproducts)),
+        as_json,
+    )

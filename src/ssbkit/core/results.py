@@ -242,7 +242,7 @@ def to_json_safe(value: Any) -> Any:
     if isinstance(value, float):
         return _finite_or_none(value)
     if hasattr(value, "to_dict") and not _is_pandas(value):
-        return value.to_dict()
+        return to_json_safe(value.to_dict())
     if isinstance(value, Mapping):
         return {str(k): to_json_safe(v) for k, v in value.items()}
     if isinstance(value, PathLike):

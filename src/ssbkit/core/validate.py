@@ -35,6 +35,7 @@ __all__ = [
     "positive_int",
     "ratio",
     "require_columns",
+    "require_finite_outputs",
 ]
 
 
@@ -172,3 +173,17 @@ def ratio(name: str, value: Any) -> float:
         left, _, right = value.partition(":")
         return finite(name, left) / positive(name, right)
     return finite(name, value)
+
+
+def require_finite_outputs(**values: float) -> None:
+    """Refuse inputs whose results overflow: every derived value must be a finite number.
+
+    >>> require_finite_outputs(power=1.0, dose=float("inf"))
+    Traceback (most recent call last):
+    ...
+    ssbkit.core.errors.InputError: the inputs give a non-finite dose (inf); check their magnitudes
+    """
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise InputError(f"the inputs give a non-finite {name} ({value}); "
+                             "check their magnitudes")

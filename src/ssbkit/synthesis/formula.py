@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,7 +108,10 @@ def parse_formula(text: str) -> Formula:
         raise InputError(f"a formula must be a non-empty string, got {text!r}")
     parser = _Parser(text)
     composition = parser.parse()
-    return Formula(text.strip(), composition)
+    if not all(math.isfinite(n) for n in composition.values()):
+        raise InputError(f"counts overflow in formula {text!r}")
+    # Spaces carry no meaning ("Li 2S" is Li2S); the formula is kept without them.
+    return Formula("".join(text.split()), composition)
 
 
 def molar_mass(formula: str | Formula) -> float:
@@ -195,6 +199,8 @@ class _Parser:
         _, value, pos = self.tokens[self.i]
         self.i += 1
         number = float(value)
+        if not math.isfinite(number):
+            self.fail(f"count {value} is too large", pos)
         if number <= 0:
             self.fail(f"count must be > 0, got {value}", pos)
         return number

@@ -78,7 +78,7 @@ class MillingGrid(Result):
             d = self.doses[0]
             lines.append(
                 f"  dose at {d.rpm:g} rpm for {d.time.value / 3600:g} h (R_p {d.plate_radius.value:g} mm, "
-                f"r_v {d.jar_radius.value:g} mm, ratio {d.speed_ratio:g}); "
+                f"r_v {d.jar_radius.value:g} mm, transmission 1:{d.transmission_ratio:g}); "
                 f"ratios against FRB {100 * self.plans[self.reference].frb_target:g} %, "
                 f"BMR {self.plans[self.reference].bmr:g}:1"
             )
@@ -113,7 +113,7 @@ def mill_grid(
     """
     frbs, bmrs = list(frbs), list(bmrs)
     if not frbs or not bmrs:
-        raise InputError("the grid needs at least one FRB and one BMR", source="frbs, bmrs")
+        raise InputError("the grid needs at least one FRB and one BMR")
     plans = tuple(plan_milling(frb=f, bmr=b, **plan_options) for f in frbs for b in bmrs)
     if not 0 <= reference < len(plans):
         raise InputError(f"must index one of the {len(plans)} conditions, got {reference}",

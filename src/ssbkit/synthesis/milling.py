@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate, Result, make_provenance
-from ssbkit.core.validate import in_range, one_of, positive
+from ssbkit.core.validate import in_range, one_of, positive, require_finite_outputs
 
 __all__ = [
     "BALL_MATERIALS",
@@ -81,6 +81,11 @@ _MATERIAL_ALIASES = {
 }
 
 
+def ball_volume_ml(diameter_mm: float) -> float:
+    """Volume [mL] of a ball of ``diameter_mm``: π d³ / 6."""
+    return math.pi * (diameter_mm / 10.0) ** 3 / 6.0
+
+
 def find_ball_material(name: str) -> BallMaterial:
     """The ``BallMaterial`` called ``name`` (WC, ZrO2, steel, agate, Si3N4, or a common alias)."""
     key = _MATERIAL_ALIASES.get(str(name).strip().lower())
@@ -115,7 +120,7 @@ class MillingPlan(Result):
     @property
     def ball_volume(self) -> float:
         """Volume of one ball [mL]."""
-        return math.pi * (self.ball_diameter.value / 10.0) ** 3 / 6.0
+        return ball_volume_ml(self.ball_diameter.value)
 
     def _report_lines(self) -> list[str]:
         return [
@@ -161,20 +166,23 @@ def plan_milling(
     packing
         Random packing fraction of the ball bed (0.60 loose, 0.64 close).
     """
-    jar = positive("jar_volume_ml", jar_volume_ml)
-    diameter = positive("ball_diameter_mm", ball_diameter_mm)
-    ratio = positive("bmr", bmr)
+    # Generous bounds (a 1 m³ jar, 1 m balls, BMR 1e5) keep the arithmetic finite.
+    jar = in_range("jar_volume_ml", jar_volume_ml, 0.0, 1e6, low_inclusive=False)
+    diameter = in_range("ball_diameter_mm", ball_diameter_mm, 0.0, 1e3, low_inclusive=False)
+    ratio = in_range("bmr", bmr, 0.0, 1e5, low_inclusive=False)
     convention = one_of("convention", convention, ("solid", "bulk"))
     packing = in_range("packing", packing, 0.0, 0.7405, low_inclusive=False,
                        why="random packing of spheres is 0.60–0.64; 0.7405 is the densest")
     if (ball_material is None) == (ball_density_g_cm3 is None):
-        raise InputError("give exactly one of ball_material and ball_density_g_cm3",
+        raise InputError("give either a ball material or a ball density, not both or neither",
                          source="ball_material")
     if ball_material is not None:
         material = find_ball_material(ball_material)
         density, material_name = material.density, material.name
     else:
-        density, material_name = positive("ball_density_g_cm3", ball_density_g_cm3), "custom"
+        density = in_range("ball_density_g_cm3", ball_density_g_cm3, 0.0, 25.0,
+                           low_inclusive=False, why="osmium, the densest element, is 22.6")
+        material_name = "custom"
 
     # The most a jar can hold: a bed of balls filling it at the packing fraction.
     frb_max = packing if convention == "solid" else 1.0
@@ -184,26 +192,30 @@ def plan_milling(
                if convention == "solid" else "a ball bed cannot exceed the jar volume")
         raise InputError(f"FRB {frb:g} is more than balls can fill ({why})", source="frb")
 
-    ball_volume_ml = math.pi * (diameter / 10.0) ** 3 / 6.0
-    if ball_volume_ml > jar:
-        raise InputError(f"one {diameter:g} mm ball ({ball_volume_ml:.3g} mL) is larger than "
+    ball_volume = ball_volume_ml(diameter)
+    if ball_volume > jar:
+        raise InputError(f"one {diameter:g} mm ball ({ball_volume:.3g} mL) is larger than "
                          f"the {jar:g} mL jar", source="ball_diameter_mm")
     bed_fraction = 1.0 if convention == "solid" else packing
-    n_exact = frb * bed_fraction * jar / ball_volume_ml
-    n_balls = round(n_exact)
-    if n_balls < 1:
-        raise InputError(f"FRB {frb:g} holds {n_exact:.2f} balls of {diameter:g} mm; "
-                         "at least one is needed", source="frb")
-    while n_balls * ball_volume_ml / (bed_fraction * jar) > frb_max:
-        n_balls -= 1  # rounding up must not overfill the jar
-    if n_balls < 1:
+    n_exact = frb * bed_fraction * jar / ball_volume
+    if n_exact > 1e7:
+        raise InputError(f"the plan would need {n_exact:.3g} balls; check the jar volume and "
+                         "ball diameter", source="jar_volume_ml")
+    # The nearest whole number of balls, but never more than the jar holds.
+    most = math.floor(frb_max * bed_fraction * jar / ball_volume * (1 + 1e-12))
+    n_balls = min(round(n_exact), most)
+    if most < 1:
         raise InputError(f"even one {diameter:g} mm ball overfills the {jar:g} mL jar "
                          f"(FRB limit {frb_max:g} in the {convention} convention)",
                          source="ball_diameter_mm")
-    frb_achieved = n_balls * ball_volume_ml / (bed_fraction * jar)
+    if n_balls < 1:
+        raise InputError(f"FRB {frb:g} holds {n_exact:.2f} balls of {diameter:g} mm; "
+                         "at least one is needed", source="frb")
+    frb_achieved = n_balls * ball_volume / (bed_fraction * jar)
 
-    single = density * ball_volume_ml
+    single = density * ball_volume
     ball_mass = n_balls * single
+    require_finite_outputs(ball_mass=ball_mass, powder_mass=ball_mass / ratio)
     return MillingPlan(
         jar_volume=Estimate(jar, unit="mL"),
         ball_diameter=Estimate(diameter, unit="mm"),

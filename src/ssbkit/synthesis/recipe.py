@@ -94,6 +94,7 @@ class Recipe(Result):
     batch_mass: Estimate
     precursors: tuple[PrecursorAmount, ...]
     balance: tuple[ElementBalance, ...]
+    byproducts: tuple[PrecursorAmount, ...] = ()  # released, e.g. CO2; masses leave the batch
 
     @property
     def total_mass(self) -> Estimate:
@@ -141,6 +142,9 @@ class Recipe(Result):
                 f"{p.excess_pct:>12g}{p.mass.value:>11.4f}"
             )
         lines.append(f"  {'total':<64}{self.total_mass.value:>11.4f}")
+        for b in self.byproducts:
+            lines.append(f"  released: {b.formula} {b.coefficient:g} per formula unit, "
+                         f"{b.mass.value:.4f} g")
         lines.append("  element balance (atoms per formula unit): " + ", ".join(
             f"{b.element} {b.supplied:g}/{b.target:g}" for b in self.balance))
         return lines
@@ -152,6 +156,7 @@ def recipe(
     batch_mass_g: float,
     *,
     excess_pct: Mapping[str, float] | None = None,
+    byproducts: Sequence[str] = (),
 ) -> Recipe:
     """Masses of ``precursors`` that make ``batch_mass_g`` of ``target``.
 
@@ -166,6 +171,11 @@ def recipe(
     excess_pct
         Extra percentage of a volatile precursor to weigh on top of stoichiometry,
         e.g. ``{"Li2S": 5}``; keys must be among ``precursors``; 0–100 %.
+    byproducts
+        Species that leave during synthesis, e.g. ``["CO2"]`` for a carbonate precursor or
+        ``["H2O"]`` for a hydroxide; solved in the same balance, their amounts must come
+        out ≥ 0. Precursor elements that are in neither the target nor a by-product are
+        refused by name.
 
     Raises
     ------
@@ -186,8 +196,15 @@ def recipe(
     if duplicated:
         raise InputError(f"listed more than once: {', '.join(duplicated)}", source="precursors")
     excess = _excess(excess_pct, names)
+    if isinstance(byproducts, str):
+        byproducts = [b for b in byproducts.split(",") if b.strip()]
+    released = [parse_formula(b) for b in byproducts]
+    overlap = sorted({r.text for r in released} & set(names))
+    if overlap:
+        raise InputError(f"listed as precursor and by-product: {', '.join(overlap)}",
+                         source="byproducts")
 
-    coefficients, balance = _solve_balance(product, sources)
+    coefficients, balance = _solve_balance(product, sources, released)
     n_target = batch / product.molar_mass
     amounts = tuple(
         PrecursorAmount(
@@ -198,7 +215,17 @@ def recipe(
             mass=Estimate(float(c) * n_target * s.molar_mass * (1 + excess[s.text] / 100), unit="g"),
             excess_pct=excess[s.text],
         )
-        for s, c in zip(sources, coefficients, strict=True)
+        for s, c in zip(sources, coefficients[: len(sources)], strict=True)
+    )
+    gone = tuple(
+        PrecursorAmount(
+            formula=r.text,
+            molar_mass=r.molar_mass,
+            coefficient=float(d),
+            moles=float(d) * n_target,
+            mass=Estimate(float(d) * n_target * r.molar_mass, unit="g"),
+        )
+        for r, d in zip(released, coefficients[len(sources):], strict=True)
     )
     unused = [a.formula for a in amounts if a.coefficient == 0.0]
     message = f"not needed: {', '.join(unused)}" if unused else ""
@@ -210,10 +237,12 @@ def recipe(
         batch_mass=Estimate(batch, unit="g"),
         precursors=amounts,
         balance=balance,
+        byproducts=gone,
         provenance=make_provenance(
             "ssbkit.synthesis.recipe",
             settings={"excess_pct": excess, "balance_rtol": BALANCE_RTOL},
-            inputs={"target": product.text, "precursors": names, "batch_mass_g": batch},
+            inputs={"target": product.text, "precursors": names, "batch_mass_g": batch,
+                    "byproducts": [r.text for r in released]},
             citations=["ciaaw2021"],
         ),
     )
@@ -231,25 +260,40 @@ def _excess(excess_pct: Mapping[str, float] | None, names: Iterable[str]) -> dic
 
 
 def _solve_balance(
-    product: Formula, sources: Sequence[Formula]
+    product: Formula, sources: Sequence[Formula], released: Sequence[Formula] = ()
 ) -> tuple[np.ndarray, tuple[ElementBalance, ...]]:
+    """Coefficients of the precursors, then of the by-products, per formula unit of target.
+
+    By-products enter the balance with a minus sign: precursors = target + by-products.
+    """
     names = ", ".join(s.text for s in sources)
-    elements = list(dict.fromkeys([*product.elements, *(e for s in sources for e in s.elements)]))
-    matrix = np.array([[s.composition.get(e, 0.0) for s in sources] for e in elements])
+    species = [*sources, *released]
+    elements = list(dict.fromkeys([*product.elements, *(e for s in species for e in s.elements)]))
+    sign = np.array([1.0] * len(sources) + [-1.0] * len(released))
+    matrix = np.array([[s.composition.get(e, 0.0) for s in species] for e in elements]) * sign
     wanted = np.array([product.composition.get(e, 0.0) for e in elements])
 
-    missing = [e for e, row in zip(elements, matrix, strict=True) if not row.any()]
+    carried = {e for r in released for e in r.composition}
+    extra = [e for e in elements if e not in product.composition and e not in carried]
+    if extra:
+        holders = [s.text for s in sources if any(e in s.composition for e in extra)]
+        raise InputError(
+            f"precursors {names} cannot make {product.text}: {', '.join(extra)} "
+            f"(in {', '.join(holders)}) must leave as a by-product; name it with "
+            "byproducts (e.g. CO2, H2O), or choose precursors made of the target's elements"
+        )
+    missing = [e for e, row in zip(elements, matrix, strict=True) if not row[: len(sources)].any()]
     if missing:
         raise InputError(
             f"precursors {names} cannot make {product.text}: "
             f"no precursor contains {', '.join(missing)}"
         )
     rank = np.linalg.matrix_rank(matrix)
-    if rank < len(sources):
+    if rank < len(species):
         raise InputError(
             f"precursors {names} can make {product.text} in more than one way "
-            f"({len(sources)} precursors but only {rank} independent element balances); "
-            "drop the precursor(s) that the others can replace"
+            f"({len(species)} precursors and by-products but only {rank} independent element "
+            "balances); drop the one(s) that the others can replace"
         )
     coefficients, *_ = np.linalg.lstsq(matrix, wanted, rcond=None)
     supplied = matrix @ coefficients
@@ -269,7 +313,7 @@ def _solve_balance(
     rounded = np.round(coefficients, 9)
     if np.allclose(matrix @ rounded, wanted, rtol=0, atol=BALANCE_RTOL):
         coefficients = rounded
-    negative = [f"{s.text} ({c:.4g})" for s, c in zip(sources, coefficients, strict=True) if c < 0]
+    negative = [f"{s.text} ({c:.4g})" for s, c in zip(species, coefficients, strict=True) if c < 0]
     if negative:
         raise InputError(
             f"precursors {names} cannot make {product.text}: it would need a negative amount "
