@@ -33,7 +33,9 @@ __all__ = [
 def shared_data_root() -> Path | None:
     """The ``shared/data`` folder beside the checkout, or ``$SSBKIT_SHARED_DATA``; None if absent."""
     env = os.environ.get("SSBKIT_SHARED_DATA")
-    candidates = [Path(env)] if env else []
+    if env:  # an explicit folder wins, even when it is missing: no silent fallback
+        return Path(env) if Path(env).is_dir() else None
+    candidates = []
     here = Path(__file__).resolve()
     candidates += [Path.cwd().parent / "shared" / "data"]
     candidates += [parent.parent / "shared" / "data" for parent in here.parents]
@@ -75,21 +77,34 @@ def assert_estimate_close(
 
 
 def assert_element_balance(recipe: Any, *, rtol: float = 1e-9) -> None:
-    """Assert that the precursors of ``recipe`` supply every element of its target exactly."""
+    """Assert that the precursors of ``recipe`` supply its target and by-products exactly."""
     from ssbkit.synthesis.formula import parse_formula
 
-    target = parse_formula(recipe.target).composition
-    supplied: dict[str, float] = {}
-    for p in recipe.precursors:
-        for element, n in parse_formula(p.formula).composition.items():
-            supplied[element] = supplied.get(element, 0.0) + p.coefficient * n
-    for element in {*target, *supplied}:
-        want, got = target.get(element, 0.0), supplied.get(element, 0.0)
+    def atoms(lines: Any) -> dict[str, float]:
+        total: dict[str, float] = {}
+        for line in lines:
+            for element, n in parse_formula(line.formula).composition.items():
+                total[element] = total.get(element, 0.0) + line.coefficient * n
+        return total
+
+    supplied = atoms(recipe.precursors)
+    wanted = dict(parse_formula(recipe.target).composition)
+    for element, n in atoms(getattr(recipe, "byproducts", ())).items():
+        wanted[element] = wanted.get(element, 0.0) + n
+    for element in sorted({*wanted, *supplied}):
+        want, got = wanted.get(element, 0.0), supplied.get(element, 0.0)
         if not math.isclose(got, want, rel_tol=rtol, abs_tol=rtol):
-            raise AssertionError(f"{element}: precursors supply {got!r}, target needs {want!r}")
-    mass = sum(p.coefficient * parse_formula(p.formula).molar_mass for p in recipe.precursors)
-    if not math.isclose(mass, parse_formula(recipe.target).molar_mass, rel_tol=1e-9):
-        raise AssertionError("precursor molar masses do not add up to the target's")
+            raise AssertionError(f"{element}: precursors supply {got!r}, target and "
+                                 f"by-products need {want!r}")
+
+    def mass(lines: Any) -> float:
+        return sum(line.coefficient * parse_formula(line.formula).molar_mass for line in lines)
+
+    released = mass(getattr(recipe, "byproducts", ()))
+    if not math.isclose(mass(recipe.precursors),
+                        parse_formula(recipe.target).molar_mass + released, rel_tol=1e-9):
+        raise AssertionError("precursor molar masses do not add up to the target's "
+                             "and the by-products'")
 
 
 def assert_single_json_document(text: str) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import math
 import shlex
 import subprocess
@@ -21,20 +20,12 @@ from click.testing import CliRunner
 
 import ssbkit
 from ssbkit.cli import cli
+from ssbkit.testing import assert_single_json_document
 
 
 def invoke(*args: str):
     # click >= 8.2 keeps stdout and stderr apart (result.stdout / result.stderr).
     return CliRunner().invoke(cli, list(args), prog_name="ssbkit")
-
-
-def strict_json(text: str):
-    """Parse ``text`` as exactly one strict JSON document (json.loads refuses trailing data)."""
-
-    def refuse(constant):
-        raise AssertionError(f"not strict JSON: {constant}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def assert_one_line_error(result):
@@ -124,7 +115,7 @@ def test_recipe_json_is_one_document_with_the_hand_masses():
     result = invoke(*ARGYRODITE, "--batch-g", "2", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    data = strict_json(result.stdout)
+    data = assert_single_json_document(result.stdout)
     # Li5.5PS4.5Cl0.8Br0.7 = 2 Li2S + 0.5 P2S5 + 0.8 LiCl + 0.7 LiBr; masses for 2 g worked
     # out by hand from the CIAAW 2021 atomic weights.
     expected = {"Li2S": 0.6173, "P2S5": 0.7465, "LiCl": 0.2278, "LiBr": 0.4084}
@@ -148,9 +139,42 @@ def test_recipe_without_json_prints_the_report():
 def test_recipe_excess():
     result = invoke(*ARGYRODITE, "--batch-g", "2", "--excess-pct", "Li2S=5", "--json")
     assert result.exit_code == 0, result.stderr
-    masses = {p["formula"]: p["mass"]["value"] for p in strict_json(result.stdout)["precursors"]}
+    lines = assert_single_json_document(result.stdout)["precursors"]
+    masses = {p["formula"]: p["mass"]["value"] for p in lines}
     assert masses["Li2S"] == pytest.approx(0.6173 * 1.05, abs=5e-4)
     assert masses["P2S5"] == pytest.approx(0.7465, abs=5e-4)
+
+
+def test_recipe_excess_with_a_percent_sign():
+    plain = invoke(*ARGYRODITE, "--batch-g", "2", "--excess-pct", "Li2S=5", "--json")
+    signed = invoke(*ARGYRODITE, "--batch-g", "2", "--excess-pct", "Li2S=5%", "--json")
+    assert signed.exit_code == 0, signed.stderr
+    lines = assert_single_json_document(signed.stdout)["precursors"]
+    assert lines == assert_single_json_document(plain.stdout)["precursors"]
+    assert lines[0]["formula"] == "Li2S" and lines[0]["excess_pct"] == 5.0
+
+
+def test_recipe_excess_given_twice_is_refused():
+    line = assert_one_line_error(invoke(*ARGYRODITE, "--batch-g", "2", "--excess-pct", "Li2S=5",
+                                        "--excess-pct", "Li2S=3"))
+    assert "--excess-pct" in line and "Li2S is given more than once" in line
+
+
+def test_recipe_with_byproducts():
+    result = invoke("synth", "recipe", "Li7La3Zr2O12", "--precursors", "Li2CO3,La2O3,ZrO2",
+                    "--byproducts", "CO2", "--batch-g", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = assert_single_json_document(result.stdout)
+    # 3.5 Li2CO3 + 1.5 La2O3 + 2 ZrO2 -> Li7La3Zr2O12 + 3.5 CO2; by hand from CIAAW 2021
+    # weights: M(LLZO) = 839.746, M(Li2CO3) = 73.888, M(CO2) = 44.009 g/mol.
+    got = {p["formula"]: (p["coefficient"], p["mass"]["value"]) for p in data["precursors"]}
+    assert got["Li2CO3"] == (3.5, pytest.approx(3.5 * 73.888 / 839.746, rel=1e-9))
+    (co2,) = data["byproducts"]
+    assert co2["formula"] == "CO2" and co2["coefficient"] == 3.5
+    assert co2["mass"]["value"] == pytest.approx(3.5 * 44.009 / 839.746, rel=1e-9)
+    report = invoke("synth", "recipe", "Li7La3Zr2O12", "--precursors", "Li2CO3,La2O3,ZrO2",
+                    "--byproducts", "CO2", "--batch-g", "1")
+    assert "released: CO2" in report.stdout
 
 
 # --- mill plan / grid / dose ------------------------------------------------------------
@@ -160,7 +184,7 @@ def test_mill_plan_json():
     result = invoke("mill", "plan", *CHARGE, "--frb", "10%", "--bmr", "80:1", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    data = strict_json(result.stdout)
+    data = assert_single_json_document(result.stdout)
     # 10 % of 50 mL = 5 mL of balls = 9.55 balls of 0.5236 mL -> 10 balls.
     assert data["n_balls"] == round(0.10 * 50 / BALL_VOLUME_ML) == 10
     assert data["powder_mass"]["unit"] == "g"
@@ -172,7 +196,7 @@ def test_mill_plan_json():
 def test_mill_plan_accepts_every_spelling_of_frb_and_bmr(frb, bmr):
     result = invoke("mill", "plan", *CHARGE, "--frb", frb, "--bmr", bmr, "--json")
     assert result.exit_code == 0, result.stderr
-    data = strict_json(result.stdout)
+    data = assert_single_json_document(result.stdout)
     assert data["frb_target"] == pytest.approx(0.1) and data["bmr"] == pytest.approx(80)
 
 
@@ -180,7 +204,7 @@ def test_mill_grid_without_dose():
     result = invoke("mill", "grid", *CHARGE, "--frb", "5%,10%,20%", "--bmr", "20,40,80",
                     "--json")
     assert result.exit_code == 0, result.stderr
-    data = strict_json(result.stdout)
+    data = assert_single_json_document(result.stdout)
     assert len(data["plans"]) == 9
     # FRB varies slowest: 5 % of 50 mL holds 4.8 balls, 10 % 9.5, 20 % 19.1.
     assert [p["n_balls"] for p in data["plans"]] == [5] * 3 + [10] * 3 + [19] * 3
@@ -193,7 +217,7 @@ def test_mill_grid_with_dose_ratios_equal_the_bmr_ratios():
     result = invoke("mill", "grid", *CHARGE, "--frb", "5%,10%,20%", "--bmr", "20,40,80",
                     *DOSE, "--json")
     assert result.exit_code == 0, result.stderr
-    data = strict_json(result.stdout)
+    data = assert_single_json_document(result.stdout)
     assert len(data["doses"]) == 9
     assert data["dose_ratios"] == pytest.approx([1, 2, 4] * 3, rel=1e-9)
 
@@ -206,10 +230,11 @@ def test_mill_grid_report():
 
 
 def _burgio_magini_dose_j_per_g(rpm, hours, plate_mm, jar_mm, ball_mm, n_balls, ball_g, powder_g,
-                                ratio=-2.0):
-    """The dose written out from Burgio et al. (1991), independently of ssbkit."""
+                                transmission=-2.0):
+    """The dose written out from Burgio et al. (1991), independently of ssbkit; the data
+    sheet's 1:k is counted on the plate, so the jar turns at (1 + k) ω_p in the laboratory."""
     w_p = 2 * math.pi * rpm / 60
-    w_v = ratio * w_p
+    w_v = (1 + transmission) * w_p
     v2 = (w_p * plate_mm / 1e3) ** 2 + w_v**2 * ((jar_mm - ball_mm / 2) / 1e3) ** 2 * (
         1 - 2 * w_v / w_p)
     impact_j = 0.5 * (ball_g / 1e3) * v2
@@ -220,7 +245,7 @@ def _burgio_magini_dose_j_per_g(rpm, hours, plate_mm, jar_mm, ball_mm, n_balls, 
 def test_mill_dose_json():
     result = invoke("mill", "dose", *CHARGE, "--frb", "10%", "--bmr", "80", *DOSE, "--json")
     assert result.exit_code == 0, result.stderr
-    data = strict_json(result.stdout)
+    data = assert_single_json_document(result.stdout)
     expected = _burgio_magini_dose_j_per_g(300, 1, 70, 22.5, 10, 10, BALL_MASS_G,
                                            10 * BALL_MASS_G / 80)
     assert data["dose"]["unit"] == "J/g"
@@ -228,6 +253,30 @@ def test_mill_dose_json():
     assert data["plan"]["n_balls"] == 10
     assert [c["key"] for c in data["provenance"]["citations"]] == [
         "ssbkit", "burgio1991", "iasonna1996"]
+
+
+@pytest.mark.parametrize("transmission", ["-2", "-1.5", "-3"])
+def test_mill_dose_transmission_ratio(transmission):
+    # R_p 100 mm so that 1:−3 still detaches: (22.5 − 5)·2² = 70 mm < 100 mm.
+    result = invoke("mill", "dose", *CHARGE, "--frb", "10%", "--bmr", "80", "--rpm", "300",
+                    "--time-h", "1", "--plate-radius-mm", "100", "--jar-radius-mm", "22.5",
+                    "--transmission-ratio", transmission, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = assert_single_json_document(result.stdout)
+    k = float(transmission)
+    expected = _burgio_magini_dose_j_per_g(300, 1, 100, 22.5, 10, 10, BALL_MASS_G,
+                                           10 * BALL_MASS_G / 80, transmission=k)
+    assert data["dose"]["value"] == pytest.approx(expected, rel=1e-9)
+    assert data["transmission_ratio"] == k
+    assert data["lab_speed_ratio"] == pytest.approx(1 + k)
+    assert data["impact_frequency"]["value"] == pytest.approx(-k * 300 / 60, rel=1e-9)
+
+
+def test_mill_speed_ratio_option_is_gone():
+    result = invoke("mill", "dose", *CHARGE, "--frb", "10%", "--bmr", "80", *DOSE,
+                    "--speed-ratio", "-2")
+    assert result.exit_code == 2
+    assert "--speed-ratio" in result.stderr
 
 
 # --- data errors: exit 1, one line ------------------------------------------------------
@@ -248,6 +297,21 @@ BAD_INPUTS = {
     "dose options partial (dose)": ["mill", "dose", *CHARGE, "--frb", "10%", "--bmr", "80",
                                     "--rpm", "400"],
     "dose options partial (grid)": ["mill", "grid", *CHARGE, "--rpm", "400", "--time-h", "2"],
+    "excess given twice": [*ARGYRODITE, "--batch-g", "2", "--excess-pct", "Li2S=5",
+                           "--excess-pct", "Li2S=5"],
+    "carbonate without byproducts": ["synth", "recipe", "Li7La3Zr2O12", "--precursors",
+                                     "Li2CO3,La2O3,ZrO2", "--batch-g", "1"],
+    "byproduct also a precursor": ["synth", "recipe", "Li7La3Zr2O12", "--precursors",
+                                   "Li2CO3,La2O3,ZrO2,CO2", "--byproducts", "CO2",
+                                   "--batch-g", "1"],
+    "balls never leave the wall": ["mill", "dose", *CHARGE, "--frb", "10%", "--bmr", "80",
+                                   *DOSE, "--transmission-ratio", "2"],
+    "transmission ratio zero": ["mill", "dose", *CHARGE, "--frb", "10%", "--bmr", "80", *DOSE,
+                                "--transmission-ratio", "0"],
+    # Regression: this jar volume used to hang `mill plan` (balls taken off one at a time).
+    "huge jar volume": ["mill", "plan", "--jar-ml", "2.0163792766308415e24",
+                        "--ball-diameter-mm", "10", "--ball-material", "WC", "--frb", "60%",
+                        "--bmr", "80"],
 }
 
 
@@ -270,6 +334,12 @@ def test_error_lines_say_what_is_wrong():
     for missing in ("--time-h", "--plate-radius-mm", "--jar-radius-mm"):
         assert missing in line
     assert "--rpm" not in line  # it was given
+    line = assert_one_line_error(invoke(*BAD_INPUTS["carbonate without byproducts"]))
+    assert "C (in Li2CO3)" in line and "byproducts" in line
+    line = assert_one_line_error(invoke(*BAD_INPUTS["balls never leave the wall"]))
+    assert "1:2" in line and "never leave the jar wall" in line
+    line = assert_one_line_error(invoke(*BAD_INPUTS["huge jar volume"]))
+    assert "2.0163792766308415e+24" in line
 
 
 @pytest.mark.parametrize(
@@ -278,6 +348,11 @@ def test_error_lines_say_what_is_wrong():
         (BAD_INPUTS["zero batch"], "--batch-g"),
         (BAD_INPUTS["unknown ball material"], "--ball-material"),
         (BAD_INPUTS["FRB above what balls fill"], "--frb"),
+        (BAD_INPUTS["excess given twice"], "--excess-pct"),
+        (BAD_INPUTS["byproduct also a precursor"], "--byproducts"),
+        (BAD_INPUTS["balls never leave the wall"], "--transmission-ratio"),
+        (BAD_INPUTS["transmission ratio zero"], "--transmission-ratio"),
+        (BAD_INPUTS["huge jar volume"], "--jar-ml"),
     ],
 )
 def test_error_names_the_option_the_user_typed(args, option):
@@ -389,8 +464,8 @@ def test_help_does_not_import_numpy_or_pandas(argv):
 
 
 def test_the_lazy_import_check_can_fail():
-    # Negative control: running a command does import numpy, and the check sees it.
-    argv = ["mill", "plan", *CHARGE, "--frb", "10%", "--bmr", "80", "--json"]
+    # Negative control: `synth recipe` solves its balance with numpy, and the check sees it.
+    argv = [*ARGYRODITE, "--batch-g", "2", "--json"]
     proc = subprocess.run([sys.executable, "-c", LAZY_CHECK.format(argv=argv)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -27,6 +27,7 @@ from ssbkit.core.results import (
     make_provenance,
     to_json_safe,
 )
+from ssbkit.testing import assert_single_json_document
 
 # --- Estimate ---------------------------------------------------------------------------
 
@@ -192,6 +193,33 @@ def test_to_json_safe_numpy_scalars_and_arrays():
     assert to_json_safe(np.bool_(True)) is True
     assert to_json_safe(np.arange(4).reshape(2, 2)) == [[0, 1], [2, 3]]
     assert to_json_safe({1: (np.float32(0.5), {"x"})}) == {"1": [0.5, ["x"]]}
+
+
+class _Spectrum:
+    """Not a dataclass: only its to_dict() says how it serialises, with NaN for gaps."""
+
+    def to_dict(self):
+        return {"z": [1.0, float("nan")], "fit": np.float64(np.nan), "inner": _Gap()}
+
+
+class _Gap:
+    def to_dict(self):
+        return {"value": math.inf}
+
+
+def test_to_json_safe_recurses_into_to_dict():
+    # Regression: the dict from to_dict() went out as is, NaN and all.
+    assert to_json_safe(_Spectrum()) == {"z": [1.0, None], "fit": None,
+                                         "inner": {"value": None}}
+
+
+def test_nested_to_dict_nan_is_null_in_a_result():
+    @dataclass(frozen=True, kw_only=True)
+    class Holder(Result):
+        spectrum: object
+
+    data = assert_single_json_document(Holder(spectrum=_Spectrum()).to_json())
+    assert data["spectrum"] == {"z": [1.0, None], "fit": None, "inner": {"value": None}}
 
 
 def test_to_json_safe_refuses_unknown_objects():

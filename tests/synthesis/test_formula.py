@@ -210,3 +210,44 @@ def test_adduct_adds_compositions(first, second):
         expected[element] = expected.get(element, 0.0) + n
     assert joined.composition == pytest.approx(expected, rel=1e-12)
     assert joined.molar_mass == pytest.approx(molar_mass(a) + molar_mass(b), rel=1e-12)
+
+
+# --- whitespace, overflow and the end of the formula ------------------------------------
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("Li 2S", "Li2S"),
+    ("Li2 S", "Li2S"),
+    ("  Li6 P S5 Cl ", "Li6PS5Cl"),
+    ("CuSO4 · 5H2O", "CuSO4·5H2O"),
+    ("(Li2S) 0.75 (LiI) 0.25", "(Li2S)0.75(LiI)0.25"),
+])
+def test_spaces_are_dropped_from_the_text(text, kept):
+    f = parse_formula(text)
+    assert f.text == kept
+    assert f.composition == parse_formula(kept).composition
+
+
+def test_formulas_that_differ_only_in_spaces_are_equal():
+    # The text is the identity a recipe uses to spot a precursor listed twice.
+    assert parse_formula("Li 2S") == parse_formula("Li2S")
+
+
+def test_count_too_large_for_a_float_is_refused():
+    text = "Li" + "9" * 400 + "S"
+    with pytest.raises(InputError, match=r"count 9{400} is too large at position 3") as info:
+        parse_formula(text)
+    assert repr(text) in str(info.value)
+
+
+def test_counts_whose_product_overflows_are_refused():
+    # Each count is finite (1e300), their product is not.
+    text = "(Li1" + "0" * 300 + ")1" + "0" * 300
+    with pytest.raises(InputError, match=r"^counts overflow in formula"):
+        parse_formula(text)
+
+
+@pytest.mark.parametrize("text", ["Li2S·", "Li2S*", "Li2S· ", "Li2S·5"])
+def test_trailing_adduct_dot_says_at_the_end(text):
+    with pytest.raises(InputError, match=r"expected an element or '\(' at the end in formula"):
+        parse_formula(text)

@@ -59,10 +59,11 @@ def test_each_dose_is_the_single_condition_dose():
     grid = study_grid(dose=MILL)
     for plan, dose in zip(grid.plans, grid.doses, strict=True):
         assert dose.plan is plan
-        # P = E_b N_b f_b with E_b = 44.4 mJ and f_b = 15 Hz at 300 rpm, 1:−2 (see test_dose).
+        # P = E_b N_b f_b with E_b = 23.45 mJ and f_b = 10 Hz at 300 rpm, 1:−2 (see
+        # test_dose): the jar turns at ω_v = −ω_p in the laboratory.
         omega_p = 2 * math.pi * 300 / 60
-        v_squared = (omega_p * 0.070) ** 2 + (2 * omega_p) ** 2 * 0.0175**2 * 5
-        power = 0.5 * WC_DENSITY * BALL_10_MM / 1e3 * v_squared * plan.n_balls * 15.0
+        v_squared = (omega_p * 0.070) ** 2 + omega_p**2 * 0.0175**2 * 3
+        power = 0.5 * WC_DENSITY * BALL_10_MM / 1e3 * v_squared * plan.n_balls * 10.0
         assert dose.dose.value == pytest.approx(power * 3600 / plan.powder_mass.value,
                                                 rel=1e-12)
 
@@ -135,12 +136,26 @@ def test_report_names_the_reference():
     assert "ratios against FRB 5 %, BMR 20:1" in text
 
 
+def test_report_gives_the_transmission_as_on_the_data_sheet():
+    text = study_grid(dose={**MILL, "transmission_ratio": -1.5}).report()
+    assert "transmission 1:-1.5" in text
+
+
+def test_transmission_ratio_reaches_every_dose():
+    grid = study_grid(dose={**MILL, "transmission_ratio": -1.5})
+    # 1:−1.5: the jar turns at −0.5 ω_p in the laboratory, 1.5 ω_p on the plate.
+    assert {d.transmission_ratio for d in grid.doses} == {-1.5}
+    assert {d.lab_speed_ratio for d in grid.doses} == {-0.5}
+    for d in grid.doses:
+        assert d.impact_frequency.value == pytest.approx(1.5 * 300 / 60, rel=1e-12)
+
+
 # --- bad inputs -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("frbs", "bmrs"), [([], BMRS), (FRBS, []), ([], [])])
 def test_empty_axis_is_refused(frbs, bmrs):
-    with pytest.raises(InputError, match="at least one FRB and one BMR"):
+    with pytest.raises(InputError, match="^the grid needs at least one FRB and one BMR"):
         mill_grid(frbs=frbs, bmrs=bmrs, **JAR)
 
 
@@ -157,5 +172,12 @@ def test_bad_condition_in_the_grid_is_refused():
 
 
 def test_bad_dose_option_is_refused():
-    with pytest.raises(InputError, match=r"^speed_ratio: a vial turning with the plate"):
-        study_grid(dose={**MILL, "speed_ratio": 1})
+    with pytest.raises(InputError, match=r"^transmission_ratio: a jar that does not turn"):
+        study_grid(dose={**MILL, "transmission_ratio": 0})
+
+
+def test_grid_without_detachment_is_refused():
+    # 1:−3 with 1 mm balls: (22.5 − 0.5) mm · 2² = 88 mm > R_p = 70 mm.
+    with pytest.raises(InputError, match=r"^transmission_ratio: .*never leave the jar wall"):
+        mill_grid(frbs=[0.1], bmrs=[20], jar_volume_ml=50, ball_diameter_mm=1,
+                  ball_material="WC", dose={**MILL, "transmission_ratio": -3})

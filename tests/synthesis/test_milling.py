@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ssbkit import InputError
 from ssbkit.synthesis import BALL_MATERIALS, MillingPlan, find_ball_material, plan_milling
+from ssbkit.synthesis.milling import ball_volume_ml
 
 WC_DENSITY = 15.6  # g/cm³
 BALL_10_MM = math.pi * 1.0**3 / 6  # mL: a 10 mm (1 cm) sphere, 0.5236 mL
@@ -109,13 +110,78 @@ def test_ball_materials_and_aliases(name, key, density):
     assert material.source  # every density says where it comes from
 
 
-def test_rounding_up_never_overfills_a_jar():
-    # 0.6 × 50 / 0.5236 = 57.3 balls; with packing 0.6 the jar holds at most FRB 0.6.
-    plan = wc_plan(frb=0.60)
+@pytest.mark.parametrize("convention", ["solid", "bulk"])
+def test_rounding_up_never_overfills_a_jar(convention):
+    # Numbers picked so that the nearest whole ball is one too many: 10 mm balls in a
+    # 50.5 mL jar, packing 0.6. The jar holds 0.6 × 50.5 / 0.5236 = 57.87 balls; FRB 0.598
+    # of the limit asks for 57.68, which rounds up to 58 and would overfill it.
+    packing = 0.6
+    frb_max = packing if convention == "solid" else 1.0
+    bed = 1.0 if convention == "solid" else packing
+    frb = 0.598 / 0.6 * frb_max
+    n_exact = frb * bed * 50.5 / BALL_10_MM
+    limit = frb_max * bed * 50.5 / BALL_10_MM
+    assert n_exact == pytest.approx(57.68, abs=0.005)
+    assert limit == pytest.approx(57.87, abs=0.005)
+    assert round(n_exact) == 58 > math.floor(limit) == 57  # the case this test is for
+    assert 58 * BALL_10_MM / (bed * 50.5) > frb_max  # 58 balls do overfill
+
+    plan = plan_milling(jar_volume_ml=50.5, ball_diameter_mm=10, ball_material="WC",
+                        frb=frb, bmr=80, convention=convention, packing=packing)
+    assert plan.n_balls_exact == pytest.approx(n_exact, rel=1e-12)
     assert plan.n_balls == 57
-    assert plan.frb_achieved <= 0.60
-    full = wc_plan(frb=1.0, convention="bulk")
-    assert full.frb_achieved <= 1.0
+    assert plan.frb_achieved == pytest.approx(57 * BALL_10_MM / (bed * 50.5), rel=1e-12)
+    assert plan.frb_achieved <= frb_max
+
+
+@pytest.mark.parametrize("convention", ["solid", "bulk"])
+def test_a_full_jar_is_filled_to_the_limit(convention):
+    # FRB at its limit: 0.6 × 50 / 0.5236 = 57.30 balls -> 57, in either convention.
+    frb = 0.60 if convention == "solid" else 1.0
+    plan = wc_plan(frb=frb, convention=convention, packing=0.60)
+    assert plan.n_balls == 57
+    assert plan.frb_achieved <= frb
+
+
+def test_ball_volume_helper():
+    assert ball_volume_ml(10) == pytest.approx(math.pi / 6, rel=1e-15)  # a 1 cm sphere
+    assert ball_volume_ml(1) == pytest.approx(math.pi / 6000, rel=1e-15)
+    assert ball_volume_ml(20) == pytest.approx(8 * math.pi / 6, rel=1e-15)
+
+
+def test_huge_jar_volume_no_longer_hangs():
+    # Regression: `--jar-ml 2.0163792766308415e24` asked for ~1e23 balls; rounding up went
+    # one ball over the limit and the plan took balls off one at a time, never finishing.
+    with pytest.raises(InputError, match=r"^jar_volume_ml: must be in \(0, 1e\+06\]"):
+        plan_milling(jar_volume_ml=2.0163792766308415e24, ball_diameter_mm=10,
+                     ball_material="WC", frb=0.6, bmr=80)
+
+
+def test_too_many_balls_are_refused():
+    # 10 % of a 1 m³ jar in 1 mm balls: 1e5 mL / 5.236e-4 mL = 1.91e8 balls.
+    with pytest.raises(InputError, match=r"^jar_volume_ml: the plan would need 1.91e\+08 balls"):
+        wc_plan(jar_volume_ml=1e6, ball_diameter_mm=1)
+
+
+def test_vanishing_ball_is_refused():
+    with pytest.raises(InputError):
+        wc_plan(ball_diameter_mm=1e-200)
+
+
+def test_largest_accepted_inputs():
+    # A 1 m ball in a 1 m³ jar; BMR 1e5; the densest allowed balls.
+    plan = plan_milling(jar_volume_ml=1e6, ball_diameter_mm=1e3, ball_density_g_cm3=25,
+                        frb=0.6, bmr=1e5)
+    volume = math.pi * 100.0**3 / 6  # mL: 5.24e5
+    assert plan.n_balls == 1  # 0.6 × 1e6 / 5.24e5 = 1.15
+    assert plan.ball_mass.value == pytest.approx(25 * volume, rel=1e-12)
+    assert plan.powder_mass.value == pytest.approx(25 * volume / 1e5, rel=1e-12)
+
+
+def test_overflowing_powder_mass_is_refused():
+    # BMR 1e-320 (subnormal) makes powder = ball mass / BMR overflow.
+    with pytest.raises(InputError, match=r"non-finite powder_mass \(inf\)"):
+        wc_plan(bmr=1e-320)
 
 
 def test_single_ball_that_overfills_the_jar_is_refused():
@@ -154,8 +220,10 @@ def test_plan_is_consistent(jar, diameter, frb_share, bmr, convention, packing, 
                         ball_density_g_cm3=density, convention=convention, packing=packing)
     assert plan.n_balls_exact == pytest.approx(n_exact, rel=1e-12)
     assert plan.n_balls >= 1
-    # The nearest whole ball, unless that would overfill the jar.
-    assert abs(plan.n_balls - n_exact) <= 0.5 or plan.n_balls < n_exact
+    # The nearest whole ball, unless that would overfill the jar: then the most it holds.
+    most = math.floor(frb_max * bed * jar / volume + 1e-9)
+    assert plan.n_balls <= most
+    assert plan.n_balls == round(n_exact) or plan.n_balls == most < round(n_exact)
     assert plan.frb_achieved == pytest.approx(plan.n_balls * volume / (bed * jar), rel=1e-12)
     assert plan.frb_achieved <= frb_max * (1 + 1e-12)
     assert plan.ball_mass.value == pytest.approx(plan.n_balls * density * volume, rel=1e-12)
@@ -210,18 +278,27 @@ def test_report_says_convention_and_counts():
     ({"frb": 0.005}, r"^frb: FRB 0.005 holds 0.48 balls of 10 mm; at least one is needed"),
     ({"frb": 0}, r"^frb: must be > 0"),
     ({"frb": float("nan")}, r"^frb: must be a finite number"),
-    ({"bmr": 0}, r"^bmr: must be > 0"),
-    ({"bmr": -80}, r"^bmr: must be > 0"),
-    ({"jar_volume_ml": 0}, r"^jar_volume_ml: must be > 0"),
-    ({"ball_diameter_mm": -10}, r"^ball_diameter_mm: must be > 0"),
+    ({"bmr": 0}, r"^bmr: must be in \(0, 100000\]"),
+    ({"bmr": -80}, r"^bmr: must be in \(0, 100000\]"),
+    ({"bmr": 1.5e5}, r"^bmr: must be in \(0, 100000\]"),
+    ({"jar_volume_ml": 0}, r"^jar_volume_ml: must be in \(0, 1e\+06\]"),
+    ({"jar_volume_ml": 1.1e6}, r"^jar_volume_ml: must be in \(0, 1e\+06\]"),
+    ({"jar_volume_ml": float("inf")}, r"^jar_volume_ml: must be a finite number"),
+    ({"ball_diameter_mm": -10}, r"^ball_diameter_mm: must be in \[0.001, 1000\]"),
+    ({"ball_diameter_mm": 1001}, r"^ball_diameter_mm: must be in \[0.001, 1000\]"),
     ({"jar_volume_ml": 0.5}, r"^ball_diameter_mm: one 10 mm ball \(0.524 mL\) is larger than "
                              r"the 0.5 mL jar"),
     ({"ball_material": "diamond"}, r"^ball_material: unknown ball material 'diamond'; "
                                    r"known: WC, ZrO2, steel, agate, Si3N4"),
-    ({"ball_density_g_cm3": 15.6}, r"^ball_material: give exactly one of ball_material and "
-                                   r"ball_density_g_cm3"),
-    ({"ball_material": None}, r"^ball_material: give exactly one"),
-    ({"ball_material": None, "ball_density_g_cm3": 0}, r"^ball_density_g_cm3: must be > 0"),
+    ({"ball_density_g_cm3": 15.6}, r"^ball_material: give either a ball material or a ball "
+                                   r"density, not both or neither"),
+    ({"ball_material": None}, r"^ball_material: give either a ball material or a ball density"),
+    ({"ball_material": None, "ball_density_g_cm3": 0},
+     r"^ball_density_g_cm3: must be in \(0, 25\]"),
+    ({"ball_material": None, "ball_density_g_cm3": 25.1},
+     r"^ball_density_g_cm3: must be in \(0, 25\] \(osmium, the densest element, is 22.6\)"),
+    ({"ball_material": None, "ball_density_g_cm3": float("nan")},
+     r"^ball_density_g_cm3: must be a finite number"),
     ({"convention": "packed"}, r"^convention: must be one of solid, bulk"),
     ({"packing": 0.8}, r"^packing: must be in \(0, 0.7405\]"),
     ({"packing": 0}, r"^packing: must be in \(0, 0.7405\]"),

@@ -23,7 +23,8 @@ from ssbkit.testing import assert_element_balance
 # CIAAW 2021 abridged standard atomic weights [g/mol], conventional values where the
 # standard weight is an interval.
 WEIGHT = {"Li": 6.94, "P": 30.974, "S": 32.06, "Cl": 35.45, "Br": 79.904, "I": 126.90,
-          "Ti": 47.867}
+          "Ti": 47.867, "La": 138.91, "Zr": 91.224, "O": 15.999, "C": 12.011, "H": 1.0080,
+          "Al": 26.982, "Ta": 180.95}
 LI, P, S, CL, BR, IODINE, TI = (WEIGHT[e] for e in ("Li", "P", "S", "Cl", "Br", "I", "Ti"))
 
 M_LI2S = 2 * LI + S  # 45.94
@@ -127,12 +128,21 @@ def test_element_balance_table_is_exact():
 
 
 def test_unneeded_precursor_gets_zero_and_is_named():
-    r = recipe("Li2S", ["Li2S", "LiCl"], 1.0)
+    r = recipe("Li2S", ["Li2S", "S"], 1.0)
     amounts = _by_formula(r)
-    assert amounts["LiCl"].coefficient == 0.0
-    assert amounts["LiCl"].mass.value == 0.0
+    assert amounts["S"].coefficient == 0.0
+    assert amounts["S"].mass.value == 0.0
     assert amounts["Li2S"].mass.value == pytest.approx(1.0, rel=1e-12)
-    assert r.success and r.message == "not needed: LiCl"
+    assert r.success and r.message == "not needed: S"
+
+
+def test_precursor_with_a_foreign_element_is_refused_by_name():
+    # LiCl brings Cl, which is neither in Li2S nor released: it used to be given a zero
+    # amount; now the element and the precursor holding it are named.
+    with pytest.raises(InputError, match=r"^precursors Li2S, LiCl cannot make Li2S: "
+                                         r"Cl \(in LiCl\) must leave as a by-product; "
+                                         r"name it with byproducts"):
+        recipe("Li2S", ["Li2S", "LiCl"], 1.0)
 
 
 def test_precursors_may_be_one_comma_separated_string():
@@ -186,6 +196,164 @@ def test_excess_outside_0_to_100_percent_is_refused(pct):
 def test_excess_for_a_non_precursor_is_refused():
     with pytest.raises(InputError, match=r"excess_pct: 'LiI' is not among the precursors"):
         recipe("Li2TiS3", ["Li2S", "TiS2"], 1.0, excess_pct={"LiI": 5})
+
+
+# --- by-products: species that leave, e.g. CO2 from a carbonate ------------------------
+
+# Garnet LLZO from a carbonate, by hand: La 3 -> 1.5 La2O3; Zr 2 -> 2 ZrO2; Li 7 -> 3.5
+# Li2CO3; its 3.5 C leave as 3.5 CO2; O: 3 × 3.5 + 3 × 1.5 + 2 × 2 − 2 × 3.5 = 12, as wanted.
+LLZO = "Li7La3Zr2O12"
+M_LLZO = 7 * WEIGHT["Li"] + 3 * WEIGHT["La"] + 2 * WEIGHT["Zr"] + 12 * WEIGHT["O"]  # 839.746
+M_LI2CO3 = 2 * WEIGHT["Li"] + WEIGHT["C"] + 3 * WEIGHT["O"]  # 73.888
+M_LA2O3 = 2 * WEIGHT["La"] + 3 * WEIGHT["O"]  # 325.817
+M_ZRO2 = WEIGHT["Zr"] + 2 * WEIGHT["O"]  # 123.222
+M_CO2 = WEIGHT["C"] + 2 * WEIGHT["O"]  # 44.009
+M_LIOH = WEIGHT["Li"] + WEIGHT["O"] + WEIGHT["H"]  # 23.947
+M_H2O = 2 * WEIGHT["H"] + WEIGHT["O"]  # 18.015
+
+
+def test_llzo_from_a_carbonate_releases_co2():
+    r = recipe(LLZO, ["Li2CO3", "La2O3", "ZrO2"], 1.0, byproducts=["CO2"])
+    amounts = _by_formula(r)
+    assert {n: a.coefficient for n, a in amounts.items()} == {
+        "Li2CO3": 3.5, "La2O3": 1.5, "ZrO2": 2.0}
+    assert M_LLZO == pytest.approx(839.746, abs=1e-9)
+    # Masses for 1 g of LLZO: coefficient × M / M_LLZO.
+    expected = {"Li2CO3": 3.5 * M_LI2CO3 / M_LLZO,  # 0.30796 g
+                "La2O3": 1.5 * M_LA2O3 / M_LLZO,  # 0.58199 g
+                "ZrO2": 2.0 * M_ZRO2 / M_LLZO}  # 0.29347 g
+    for name, grams in expected.items():
+        assert amounts[name].mass.value == pytest.approx(grams, rel=1e-12), name
+    assert amounts["Li2CO3"].mass.value == pytest.approx(0.3080, abs=5e-5)
+    assert amounts["La2O3"].mass.value == pytest.approx(0.5820, abs=5e-5)
+    assert amounts["ZrO2"].mass.value == pytest.approx(0.2935, abs=5e-5)
+
+    (co2,) = r.byproducts
+    assert co2.formula == "CO2"
+    assert co2.coefficient == 3.5
+    assert co2.molar_mass == pytest.approx(M_CO2, rel=1e-12)
+    assert co2.moles == pytest.approx(3.5 / M_LLZO, rel=1e-12)
+    assert co2.mass.value == pytest.approx(3.5 * M_CO2 / M_LLZO, rel=1e-12)  # 0.18343 g
+    assert co2.mass.unit == "g"
+    # The precursors weigh more than the batch by exactly the CO2 that leaves.
+    assert r.total_mass.value == pytest.approx(1.0 + co2.mass.value, rel=1e-12)
+    assert r.total_mass.value == pytest.approx(1.1834, abs=5e-5)
+    balance = {b.element: (b.target, b.supplied) for b in r.balance}
+    assert balance["C"] == (0.0, pytest.approx(0.0, abs=1e-12))
+    assert balance["O"] == (12.0, pytest.approx(12.0, rel=1e-12))
+    assert r.success and r.message == ""
+
+
+def test_llzo_from_a_hydroxide_releases_water():
+    # 7 LiOH + 1.5 La2O3 + 2 ZrO2 -> LLZO + 3.5 H2O.
+    r = recipe(LLZO, ["LiOH", "La2O3", "ZrO2"], 2.0, byproducts="H2O")
+    amounts = _by_formula(r)
+    assert amounts["LiOH"].coefficient == 7.0
+    assert amounts["LiOH"].mass.value == pytest.approx(2.0 * 7 * M_LIOH / M_LLZO, rel=1e-12)
+    (water,) = r.byproducts
+    assert water.formula == "H2O" and water.coefficient == 3.5
+    assert water.mass.value == pytest.approx(2.0 * 3.5 * M_H2O / M_LLZO, rel=1e-12)
+    assert r.total_mass.value - water.mass.value == pytest.approx(2.0, rel=1e-12)
+
+
+def test_without_byproducts_the_carbon_is_named():
+    with pytest.raises(InputError, match=r"cannot make Li7La3Zr2O12: C \(in Li2CO3\) must "
+                                         r"leave as a by-product; name it with byproducts"):
+        recipe(LLZO, ["Li2CO3", "La2O3", "ZrO2"], 1.0)
+
+
+def test_every_foreign_element_and_its_holders_are_named():
+    # Only the precursors that hold C or H are named, not La2O3 or ZrO2.
+    with pytest.raises(InputError, match=r"Li7La3Zr2O12: C, H \(in Li2CO3, LiOH\) must leave"):
+        recipe(LLZO, ["Li2CO3", "LiOH", "La2O3", "ZrO2"], 1.0)
+
+
+def test_byproduct_report_and_json():
+    r = recipe(LLZO, ["Li2CO3", "La2O3", "ZrO2"], 1.0, byproducts=["CO2"])
+    assert "released: CO2 3.5 per formula unit, 0.1834 g" in r.report()
+    data = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    (line,) = data["byproducts"]
+    assert line["formula"] == "CO2" and line["coefficient"] == 3.5
+    assert line["mass"] == {"value": pytest.approx(3.5 * M_CO2 / M_LLZO, rel=1e-12),
+                            "stderr": None, "unit": "g"}
+    # The table lists what is weighed, not what leaves.
+    assert list(r.to_frame()["formula"]) == ["Li2CO3", "La2O3", "ZrO2"]
+
+
+def test_no_byproducts_by_default():
+    r = recipe("Li6PS5Cl", ["Li2S", "P2S5", "LiCl"], 1.0)
+    assert r.byproducts == ()
+    assert "released" not in r.report()
+
+
+def test_byproduct_that_is_also_a_precursor_is_refused():
+    with pytest.raises(InputError, match=r"^byproducts: listed as precursor and by-product: CO2"):
+        recipe(LLZO, ["Li2CO3", "La2O3", "ZrO2", "CO2"], 1.0, byproducts=["CO2"])
+
+
+def test_byproduct_taken_up_rather_than_released_is_refused():
+    # Li2C2O5 = Li2CO3 + CO2: the CO2 would have to come in, a coefficient of −1.
+    with pytest.raises(InputError, match=r"negative amount of CO2 \(-1\)"):
+        recipe("Li2C2O5", ["Li2CO3"], 1.0, byproducts=["CO2"])
+
+
+def test_bad_byproduct_formula_is_refused():
+    with pytest.raises(InputError, match="unknown element 'Xx'"):
+        recipe(LLZO, ["Li2CO3", "La2O3", "ZrO2"], 1.0, byproducts=["Xx2"])
+
+
+# Oxides with one metal each, typed in by hand; Li2CO3 is always there and its C leaves.
+OXIDES = {
+    "La2O3": {"La": 2, "O": 3},
+    "ZrO2": {"Zr": 1, "O": 2},
+    "Al2O3": {"Al": 2, "O": 3},
+    "Ta2O5": {"Ta": 2, "O": 5},
+    "TiO2": {"Ti": 1, "O": 2},
+}
+LI2CO3 = {"Li": 2, "C": 1, "O": 3}
+
+
+@st.composite
+def carbonate_targets(draw):
+    """Li2CO3 plus random oxides in random order, thousandths of each, and the oxide
+    target they make once all the carbon has left as CO2."""
+    oxides = draw(st.lists(st.sampled_from(sorted(OXIDES)), max_size=len(OXIDES), unique=True))
+    names = draw(st.permutations(["Li2CO3", *oxides]))
+    thousandths = draw(st.lists(st.integers(1, 5000), min_size=len(names),
+                                max_size=len(names)))
+    coefficients = {n: Decimal(k) / 1000 for n, k in zip(names, thousandths, strict=True)}
+    atoms: dict[str, Decimal] = {}
+    for name, c in coefficients.items():
+        for element, n in {**OXIDES, "Li2CO3": LI2CO3}[name].items():
+            atoms[element] = atoms.get(element, Decimal(0)) + n * c
+    released = atoms.pop("C")  # one CO2 per Li2CO3
+    atoms["O"] -= 2 * released
+    order = draw(st.permutations(sorted(atoms)))
+    text = "".join(f"{e}{format(atoms[e].normalize(), 'f')}" for e in order)
+    return text, names, {n: float(c) for n, c in coefficients.items()}, atoms
+
+
+@PROPERTY
+@given(carbonate_targets(), st.floats(min_value=0.01, max_value=100))
+def test_random_carbonate_target_recovers_the_known_recipe(case, batch):
+    text, names, coefficients, atoms = case
+    r = recipe(text, names, batch, byproducts=["CO2"])
+    amounts = _by_formula(r)
+    assert list(amounts) == names
+    for name in names:
+        assert amounts[name].coefficient == pytest.approx(coefficients[name], rel=1e-9)
+    (co2,) = r.byproducts
+    assert co2.coefficient == pytest.approx(coefficients["Li2CO3"], rel=1e-9)
+
+    m_target = sum(WEIGHT[e] * float(n) for e, n in atoms.items())
+    n_target = batch / m_target
+    molar = {**{n: _molar(c) for n, c in OXIDES.items()}, "Li2CO3": M_LI2CO3}
+    for name in names:
+        assert amounts[name].mass.value == pytest.approx(
+            coefficients[name] * n_target * molar[name], rel=1e-9)
+    assert co2.mass.value == pytest.approx(coefficients["Li2CO3"] * n_target * M_CO2, rel=1e-9)
+    # Mass is conserved: what is weighed in is the batch plus what leaves.
+    assert r.total_mass.value == pytest.approx(batch + co2.mass.value, rel=1e-9)
 
 
 # --- result contracts: frozen, JSON, table ---------------------------------------------
@@ -332,13 +500,22 @@ def test_negative_control_dropping_a_precursor_fails(case, data):
 
 
 @PROPERTY
-@given(random_targets())
-def test_negative_control_dependent_precursors_are_refused(case):
+@given(random_targets(), st.data())
+def test_negative_control_dependent_precursors_are_refused(case, data):
     text, names, _, _ = case
-    # Li3PS4 = 1.5 Li2S + 0.5 P2S5: with both of those it makes the set dependent.
-    precursors = [*names, *(n for n in ("Li2S", "P2S5") if n not in names), "Li3PS4"]
+    # A precursor that is the sum of some of the others, e.g. "(Li2S)(P2S5)", holds only
+    # the target's elements and makes the set dependent.
+    parts = data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+    combined = "".join(f"({n})" for n in parts)
     with pytest.raises(InputError, match="in more than one way"):
-        recipe(text, precursors, 1.0)
+        recipe(text, [*names, combined], 1.0)
+
+
+def test_li3ps4_with_li2s_and_p2s5_is_ambiguous():
+    # Li3PS4 = 1.5 Li2S + 0.5 P2S5.
+    with pytest.raises(InputError, match=r"Li2S, P2S5, Li3PS4 can make Li7P3S11 in more than "
+                                         r"one way \(3 precursors and by-products but only 2 "):
+        recipe("Li7P3S11", ["Li2S", "P2S5", "Li3PS4"], 1.0)
 
 
 # --- bad inputs -------------------------------------------------------------------------
@@ -346,7 +523,8 @@ def test_negative_control_dependent_precursors_are_refused(case):
 
 def test_dependent_precursor_set_is_refused():
     with pytest.raises(InputError, match=r"Li2S, Li, S can make Li2S in more than one way "
-                                         r"\(3 precursors but only 2 independent"):
+                                         r"\(3 precursors and by-products but only 2 "
+                                         r"independent"):
         recipe("Li2S", ["Li2S", "Li", "S"], 1.0)
 
 
@@ -368,9 +546,9 @@ def test_elements_that_cannot_balance_are_named():
 
 
 def test_negative_amount_is_refused():
-    # S = Li2S2 - Li2S: balances only with -1 mol of Li2S.
+    # Li2S3 = 2 Li2S2 - Li2S: balances only with -1 mol of Li2S.
     with pytest.raises(InputError, match=r"negative amount of Li2S \(-1\)"):
-        recipe("S", ["Li2S", "Li2S2"], 1.0)
+        recipe("Li2S3", ["Li2S", "Li2S2"], 1.0)
 
 
 def test_duplicated_precursor_is_refused():

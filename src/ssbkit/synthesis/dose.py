@@ -93,8 +93,9 @@ class MillingDose(Result):
 
     def _report_lines(self) -> list[str]:
         return [
-            f"  {self.rpm:g} rpm (transmission 1:{self.transmission_ratio:g}), R_p {self.plate_radius.value:g} mm, "
-            f"r_v {self.jar_radius.value:g} mm, {self.time.value / 3600:g} h",
+            f"  {self.rpm:g} rpm (transmission 1:{self.transmission_ratio:g}), "
+            f"R_p {self.plate_radius.value:g} mm, r_v {self.jar_radius.value:g} mm, "
+            f"{self.time.value / 3600:g} h",
             f"  ball velocity {self.ball_velocity.value:.3f} m/s, "
             f"{1e3 * self.impact_energy.value:.2f} mJ per impact, "
             f"{self.impact_frequency.value:.2f} impacts/s per ball, φ_b {self.hindering_factor:.3f}",
@@ -168,7 +169,7 @@ def milling_dose(
     velocity = math.sqrt(v_squared)
     mass_kg = plan.single_ball_mass.value / 1e3
     impact_energy = 0.5 * mass_kg * v_squared
-    frequency = impacts * abs(omega_p - omega_v) / (2.0 * math.pi)
+    frequency = impacts * abs(k) * omega_p / (2.0 * math.pi)  # |ω_p − ω_v| = |k| ω_p, exactly
 
     if hindering_exponent is None:
         hindering = 1.0

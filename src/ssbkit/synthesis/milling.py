@@ -166,9 +166,9 @@ def plan_milling(
     packing
         Random packing fraction of the ball bed (0.60 loose, 0.64 close).
     """
-    # Generous bounds (a 1 m³ jar, 1 m balls, BMR 1e5) keep the arithmetic finite.
+    # Generous bounds (a 1 m³ jar, 1 µm to 1 m balls, BMR 1e5) keep the arithmetic finite.
     jar = in_range("jar_volume_ml", jar_volume_ml, 0.0, 1e6, low_inclusive=False)
-    diameter = in_range("ball_diameter_mm", ball_diameter_mm, 0.0, 1e3, low_inclusive=False)
+    diameter = in_range("ball_diameter_mm", ball_diameter_mm, 1e-3, 1e3)
     ratio = in_range("bmr", bmr, 0.0, 1e5, low_inclusive=False)
     convention = one_of("convention", convention, ("solid", "bulk"))
     packing = in_range("packing", packing, 0.0, 0.7405, low_inclusive=False,
