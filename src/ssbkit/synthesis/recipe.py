@@ -206,27 +206,11 @@ def recipe(
 
     coefficients, balance = _solve_balance(product, sources, released)
     n_target = batch / product.molar_mass
-    amounts = tuple(
-        PrecursorAmount(
-            formula=s.text,
-            molar_mass=s.molar_mass,
-            coefficient=float(c),
-            moles=float(c) * n_target,
-            mass=Estimate(float(c) * n_target * s.molar_mass * (1 + excess[s.text] / 100), unit="g"),
-            excess_pct=excess[s.text],
-        )
-        for s, c in zip(sources, coefficients[: len(sources)], strict=True)
-    )
-    gone = tuple(
-        PrecursorAmount(
-            formula=r.text,
-            molar_mass=r.molar_mass,
-            coefficient=float(d),
-            moles=float(d) * n_target,
-            mass=Estimate(float(d) * n_target * r.molar_mass, unit="g"),
-        )
-        for r, d in zip(released, coefficients[len(sources):], strict=True)
-    )
+    lines = [
+        _amount(f, float(c), n_target, excess.get(f.text, 0.0))
+        for f, c in zip([*sources, *released], coefficients, strict=True)
+    ]
+    amounts, gone = tuple(lines[: len(sources)]), tuple(lines[len(sources):])
     unused = [a.formula for a in amounts if a.coefficient == 0.0]
     message = f"not needed: {', '.join(unused)}" if unused else ""
     return Recipe(
@@ -245,6 +229,19 @@ def recipe(
                     "byproducts": [r.text for r in released]},
             citations=["ciaaw2021"],
         ),
+    )
+
+
+def _amount(formula: Formula, coefficient: float, n_target: float, excess_pct: float) -> PrecursorAmount:
+    """One line of a recipe: ``coefficient`` mol per mol of target, for ``n_target`` mol."""
+    moles = coefficient * n_target
+    return PrecursorAmount(
+        formula=formula.text,
+        molar_mass=formula.molar_mass,
+        coefficient=coefficient,
+        moles=moles,
+        mass=Estimate(moles * formula.molar_mass * (1 + excess_pct / 100), unit="g"),
+        excess_pct=excess_pct,
     )
 
 
