@@ -55,11 +55,6 @@ class Spectrum:
             object.__setattr__(self, name, array)
         object.__setattr__(self, "metadata", dict(self.metadata))
 
-    @property
-    def angular_frequency(self) -> np.ndarray:
-        """ω = 2πf [rad/s]."""
-        return 2.0 * np.pi * self.frequency
-
     def __len__(self) -> int:
         return int(self.frequency.size)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ssbkit.core.errors import InputError
 from ssbkit.core.validate import finite_array, non_negative
 from ssbkit.eis.circuits import Circuit, parse_circuit
 from ssbkit.eis.data import Spectrum
@@ -50,8 +51,6 @@ def simulate_spectrum(
         z = z + np.linspace(0.0, float(drift_ohm), f.size)
     if level > 0:
         if rng is None:
-            from ssbkit.core.errors import InputError
-
             raise InputError("noise needs a seeded generator: pass rng=np.random.default_rng(N)",
                              source="rng")
         z = z + level * np.abs(z) * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
