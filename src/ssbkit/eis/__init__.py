@@ -4,12 +4,13 @@ Fitting, Kramers–Kronig, conductivity, Arrhenius and DRT are still to come (is
 """
 
 from ssbkit.eis.circuits import Circuit, parse_circuit
-from ssbkit.eis.data import Spectrum
+from ssbkit.eis.data import Chronoamperometry, Spectrum
 from ssbkit.eis.elements import ELEMENTS, Element, ParameterSpec
 from ssbkit.eis.simulate import simulate_spectrum
 
 __all__ = [
     "ELEMENTS",
+    "Chronoamperometry",
     "Circuit",
     "Element",
     "ParameterSpec",

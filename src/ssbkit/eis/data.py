@@ -1,10 +1,14 @@
-"""The impedance spectrum container.
+"""The impedance containers: spectra and DC (chronoamperometry) records.
 
 A ``Spectrum`` holds frequencies [Hz] and complex impedances [Ohm] with the sign
 convention Z = Z' + jZ'' (a capacitive arc has Z'' < 0), a mask of points to use (raw data
 is never deleted: bad points are masked), and the metadata a reader found (temperature,
 file, sweep). Arrays are copied and made read-only, so a spectrum cannot change under a
 result that was computed from it.
+
+A ``Chronoamperometry`` record holds time [s], current [A] and the cell voltage [V] of a
+DC polarisation (one or several potentiostatic steps), as read from the same instrument
+files as the spectra; ``ssbkit.eis.dcpol`` turns it into an electronic conductivity.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ssbkit.core.errors import InputError
 from ssbkit.core.units import label
 from ssbkit.core.validate import finite_array
 
-__all__ = ["Spectrum"]
+__all__ = ["Chronoamperometry", "Spectrum"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,3 +76,42 @@ class Spectrum:
             label("Z_im", "Ohm"): self.impedance.imag,
             "mask": self.mask,
         })
+
+
+@dataclass(frozen=True, eq=False)
+class Chronoamperometry:
+    """A DC record: ``time`` [s] (strictly increasing), ``current`` [A], ``voltage`` [V]."""
+
+    time: np.ndarray
+    current: np.ndarray
+    voltage: np.ndarray
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        where = self.source or "record"
+        t = finite_array(f"{where}: time", self.time)
+        i = finite_array(f"{where}: current", self.current)
+        v = finite_array(f"{where}: voltage", self.voltage)
+        if not t.shape == i.shape == v.shape:
+            raise InputError(f"time, current and voltage differ in length ({t.size}, {i.size}, "
+                             f"{v.size})", source=where)
+        if t.size < 2:
+            raise InputError("a DC record needs at least two points", source=where)
+        if (np.diff(t) <= 0).any():
+            first = int(np.flatnonzero(np.diff(t) <= 0)[0]) + 1
+            raise InputError(f"time must increase; point {first} is at {t[first]:g} s after "
+                             f"{t[first - 1]:g} s", source=where)
+        for name, array in (("time", t), ("current", i), ("voltage", v)):
+            array.flags.writeable = False
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "metadata", dict(self.metadata))
+
+    def __len__(self) -> int:
+        return int(self.time.size)
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({label("time", "s"): self.time, label("current", "A"): self.current,
+                             label("voltage", "V"): self.voltage})
