@@ -82,6 +82,25 @@ class Circuit:
         position = iter(range(len(values)))
         return _evaluate(self.tree, omega, values, position)
 
+    def impedance_and_jacobian(self, frequency: Any, values: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Z [Ohm] and the analytic Jacobian dZ/dp for parameter vectors in
+        ``parameter_names`` order.
+
+        ``values`` is one vector (P,) with ``frequency`` (N,): Z is (N,) and the Jacobian
+        (N, P). For a batch, ``values`` is (B, P) and ``frequency`` (N,) or (B, N): Z is
+        (B, N) and the Jacobian (B, N, P).
+        """
+        omega = 2.0 * np.pi * np.asarray(frequency, dtype=float)
+        values = np.asarray(values, dtype=float)
+        if values.shape[-1] != len(self.parameter_names) or values.ndim > 2:
+            raise InputError(f"{self.to_string()} has {len(self.parameter_names)} parameters, got an "
+                             f"array of shape {values.shape}", source="parameters")
+        params = [values[..., k, None] if values.ndim == 2 else values[k] for k in range(values.shape[-1])]
+        z, columns = _evaluate_with_gradient(self.tree, omega, params, iter(params))
+        if z.ndim < omega.ndim or (values.ndim == 2 and z.ndim == 1):
+            z = np.broadcast_to(z, np.broadcast_shapes(z.shape, omega.shape, (values.shape[0], 1)))
+        return z, np.stack(np.broadcast_arrays(*columns, z), axis=-1)[..., :-1]
+
     def _vector(self, parameters: Mapping[str, float] | Sequence[float]) -> np.ndarray:
         names = self.parameter_names
         if isinstance(parameters, Mapping):
@@ -118,6 +137,31 @@ def _evaluate(tree: Any, omega: np.ndarray, values: np.ndarray, position: Any) -
     if tree.kind == "series":
         return np.sum(parts, axis=0)
     return 1.0 / np.sum([1.0 / part for part in parts], axis=0)
+
+
+def _evaluate_with_gradient(tree: Any, omega: np.ndarray, params: list[Any],
+                            position: Any) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Z of a subtree and dZ/dp for each of its parameters, by the chain rule: in series
+    dZ/dp = dZ_i/dp; in parallel (Z = 1/Σ 1/Z_i) dZ/dp = (Z/Z_i)² dZ_i/dp."""
+    if isinstance(tree, _Leaf):
+        own = [next(position) for _ in tree.element.parameters]
+        z, columns = tree.element.gradient(omega, *own)
+        return z, list(columns)
+    parts = [_evaluate_with_gradient(child, omega, params, position) for child in tree.children]
+    if tree.kind == "series":
+        z = parts[0][0]
+        for zi, _ in parts[1:]:
+            z = z + zi
+        return z, [c for _, cols in parts for c in cols]
+    admittance = 1.0 / parts[0][0]
+    for zi, _ in parts[1:]:
+        admittance = admittance + 1.0 / zi
+    z = 1.0 / admittance
+    columns = []
+    for zi, cols in parts:
+        factor = (z / zi) ** 2
+        columns += [factor * c for c in cols]
+    return z, columns
 
 
 def _format(tree: Any) -> str:
