@@ -45,7 +45,7 @@ import numpy as np
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate, Result, make_provenance, to_json_safe
 from ssbkit.core.validate import one_of
-from ssbkit.eis.circuits import Circuit, parse_circuit
+from ssbkit.eis.circuits import Circuit, _Leaf, _Node, parse_circuit
 from ssbkit.eis.data import Spectrum
 
 __all__ = ["WEIGHTS", "FitResult", "fit_circuit", "fit_circuits"]
@@ -576,13 +576,13 @@ def _relative_rms(batch: _Batch, k: int, theta: np.ndarray) -> float:
 
 def _poor(solution: _Solution, item: _Prepared, batch: _Batch, k: int) -> bool:
     """A guessed start that led nowhere good: no convergence, or a residual far above both
-    what the data allow (the Voigt floor) and what one sees by eye (5 % of |Z|)."""
+    what the data allow (the residual of the Voigt description)."""
     if not solution.converged[0]:
         return True
     if not math.isfinite(item.voigt_rms):
         return False
     rms = _relative_rms(batch, k, solution.theta)
-    return rms > max(_POOR_FIT_RATIO * item.voigt_rms, 0.05)
+    return rms > _POOR_FIT_RATIO * max(item.voigt_rms, 1e-4)
 
 
 def _best_of(batch: _Batch, k: int, best: _Solution, starts: np.ndarray, max_iterations: int) -> _Solution:
@@ -617,6 +617,63 @@ def _multistart(batch: _Batch, k: int, best: _Solution, theta0: np.ndarray, coun
     return _keep_best(best, _levenberg_marquardt(copies, starts, max_iterations))
 
 
+def _shape(tree: Any) -> str:
+    if isinstance(tree, _Leaf):
+        return tree.element.symbol
+    return tree.kind + "(" + ",".join(_shape(c) for c in tree.children) + ")"
+
+
+def _arc_tau(tree: Any, values: Mapping[str, float]) -> float:
+    """Time constant of a top-level arc: R·C or (R·Q)^(1/n) for R‖C / R‖CPE, τ for a leaf
+    with one (ZARC, HN, G, Wo, Ws); NaN where there is no single one."""
+    if isinstance(tree, _Leaf):
+        names = tree.element.parameter_names(tree.name)
+        return values[names[1]] if len(names) > 1 and tree.element.parameters[1].unit == "s" else math.nan
+    kids = {c.element.symbol: c for c in tree.children if isinstance(c, _Leaf)}
+    if tree.kind != "parallel" or len(tree.children) != 2 or "R" not in kids:
+        return math.nan
+    r = values[kids["R"].name]
+    if "C" in kids:
+        return r * values[kids["C"].name]
+    if "CPE" in kids:
+        q, n = (values[x] for x in kids["CPE"].element.parameter_names(kids["CPE"].name))
+        return (r * q) ** (1 / n) if n > 0 else math.nan
+    return math.nan
+
+
+def _canonical_order(model: Circuit, full: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """A permutation of the parameters that numbers arcs of the same form from fast to slow
+    in the order they are written (``p(R1,CPE1)-p(R2,CPE2)``: 1 is the high-frequency arc).
+    Such arcs are interchangeable in the model, so their labels would otherwise depend on
+    which start the fit came from."""
+    names = model.parameter_names
+    values = dict(zip(names, full, strict=True))
+    index = {n: i for i, n in enumerate(names)}
+    order = np.arange(len(names))
+    terms = list(model.tree.children) if isinstance(model.tree, _Node) and model.tree.kind == "series" \
+        else [model.tree]
+    groups: dict[str, list[Any]] = {}
+    for term in terms:
+        groups.setdefault(_shape(term), []).append(term)
+    for arcs in groups.values():
+        if len(arcs) < 2:
+            continue
+        slots = [[index[n] for n in _names_in(arc)] for arc in arcs]
+        taus = [_arc_tau(arc, values) for arc in arcs]
+        if any(not math.isfinite(t) for t in taus) or not all(free[i] for slot in slots for i in slot):
+            continue
+        ranked = sorted(range(len(arcs)), key=taus.__getitem__)
+        for slot, source in zip(slots, ranked, strict=True):
+            order[slot] = slots[source]
+    return order
+
+
+def _names_in(tree: Any) -> list[str]:
+    if isinstance(tree, _Leaf):
+        return list(tree.element.parameter_names(tree.name))
+    return [n for child in tree.children for n in _names_in(child)]
+
+
 def _result(item: _Prepared, model: Circuit, batch: _Batch, k: int, best: _Solution,
             held: Mapping[str, float], weights: str, how: str, settings: Mapping[str, Any]) -> FitResult:
     names = model.parameter_names
@@ -625,6 +682,12 @@ def _result(item: _Prepared, model: Circuit, batch: _Batch, k: int, best: _Solut
     full, dp = batch.parameters(best.theta, np.array([k]))
     full, dp = full[0], dp[0]
     free = batch.free
+    order = _canonical_order(model, full, free)
+    if not np.array_equal(order, np.arange(order.size)):
+        free_order = np.argsort(np.argsort(order[free]))  # the same permutation among free ones
+        full, dp = full[order], dp[free_order]
+        best = _Solution(best.theta[:, free_order], best.cost, best.jacobian[:, :, free_order],
+                         best.iterations, best.converged, best.status)
     dof = 2 * len(data) - int(free.sum())
     cost = float(best.cost[0])
     cov = _covariance(best.jacobian[0], cost, dof)

@@ -12,7 +12,9 @@ The circuit is then read term by term along its top-level series chain:
 
 - a lone resistor gets the high-frequency intercept; an inductor the inductive tail;
 - a lone capacitor or CPE is the blocking-electrode spike: n from the slope of
-  log|Z''| against log ω at the lowest frequencies, Q from the lowest point;
+  log|Z''| against log ω at the lowest frequencies; the Voigt description then gets a
+  column (jω)^−n for it (its weight gives Q) and no element slower than the lowest
+  frequency, so that a strongly depressed spike (n ≈ 0.5) is not mistaken for an arc;
 - every arc (a parallel group, ZARC, Havriliak–Negami, Gerischer, finite Warburg) gets one
   process. When there are more processes than arcs the smaller ones merge into their
   nearest neighbour in τ; when fewer, the largest is split. Which process goes to which
@@ -72,18 +74,24 @@ class _Voigt:
     inverse_capacitance: float
     processes: tuple[Process, ...]
     relative_rms: float
+    inverse_q: float = 0.0  # of the spike column, when one was given
 
 
-def _voigt(spectrum: Spectrum) -> _Voigt:
+def _voigt(spectrum: Spectrum, spike_n: float | None = None) -> _Voigt:
+    """The NNLS description. With ``spike_n`` a blocking-electrode column 1/(jω)^n (its
+    weight is 1/Q) stands for the spike, and no Voigt element is slower than the lowest
+    frequency, so that a strongly depressed spike is not read as an arc."""
     from scipy.optimize import nnls
 
     f, z = spectrum.frequency, spectrum.impedance
     omega = 2 * np.pi * f
-    lo, hi = math.log10(1 / omega.max()) - 1, math.log10(1 / omega.min()) + 1
+    lo, hi = math.log10(1 / omega.max()) - 1, math.log10(1 / omega.min()) + (0 if spike_n else 1)
     tau = np.logspace(lo, hi, max(int(round((hi - lo) * _PER_DECADE)) + 1, 3))
     wt = omega[:, None] * tau[None, :]
-    a_re = np.hstack([np.ones((f.size, 1)), np.zeros((f.size, 2)), 1 / (1 + wt**2)])
-    a_im = np.hstack([np.zeros((f.size, 1)), omega[:, None], -1 / omega[:, None], -wt / (1 + wt**2)])
+    spike = (1j * omega) ** -(spike_n or 0.0) if spike_n else np.zeros(f.size, complex)
+    a_re = np.hstack([np.ones((f.size, 1)), np.zeros((f.size, 2)), spike.real[:, None], 1 / (1 + wt**2)])
+    a_im = np.hstack([np.zeros((f.size, 1)), omega[:, None], -1 / omega[:, None], spike.imag[:, None],
+                      -wt / (1 + wt**2)])
     scale = 1 / np.abs(z)
     a = np.vstack([a_re * scale[:, None], a_im * scale[:, None]])
     b = np.concatenate([z.real * scale, z.imag * scale])
@@ -92,8 +100,7 @@ def _voigt(spectrum: Spectrum) -> _Voigt:
     x, _ = nnls(a / norms, b, maxiter=50 * a.shape[1])
     x = x / norms
     rms = float(np.sqrt(np.mean((a @ x - b) ** 2) * 2))
-    r = x[3:]
-    return _Voigt(float(x[0]), float(x[1]), float(x[2]), _clusters(r, tau), rms)
+    return _Voigt(float(x[0]), float(x[1]), float(x[2]), _clusters(x[4:], tau), rms, float(x[3]))
 
 
 def _clusters(r: np.ndarray, tau: np.ndarray) -> tuple[Process, ...]:
@@ -147,17 +154,33 @@ def _is_arc(term: Any) -> bool:
         isinstance(term, _Leaf) and term.element.symbol in _ARC_SYMBOLS)
 
 
-def _fit_processes(processes: list[Process], count: int) -> list[Process]:
-    """Merge the smallest processes into neighbours, or split the largest, to get ``count``."""
+def _merge(a: Process, b: Process) -> Process:
+    r = a.resistance + b.resistance
+    ln_tau = (a.resistance * math.log(a.tau) + b.resistance * math.log(b.tau)) / r
+    return Process(r, math.exp(ln_tau), max(a.spread, b.spread, abs(math.log(a.tau / b.tau)) / 2))
+
+
+def _fit_processes(processes: list[Process], count: int, rule: str = "largest") -> list[Process]:
+    """Reduce (or split) the processes to ``count``, fastest first.
+
+    ``"largest"`` merges the smallest process into its nearest neighbour in τ until
+    ``count`` remain; ``"nearest"`` merges the two closest neighbours in τ (a depressed arc
+    that the grid split in two comes back whole); ``"drop"`` keeps the ``count`` largest
+    and ignores the rest (small features that no arc of the circuit stands for).
+    """
     items = sorted(processes, key=lambda p: p.tau)
+    if rule == "drop" and len(items) > count:
+        keep = sorted(sorted(items, key=lambda p: -p.resistance)[:count], key=lambda p: p.tau)
+        items = keep
     while len(items) > count:
+        if rule == "nearest":
+            i = min(range(len(items) - 1), key=lambda k: items[k + 1].tau / items[k].tau)
+            items[i:i + 2] = [_merge(items[i], items[i + 1])]
+            continue
         i = min(range(len(items)), key=lambda k: items[k].resistance)
         small = items.pop(i)
         j = min(range(len(items)), key=lambda k: abs(math.log(items[k].tau / small.tau)))
-        big = items[j]
-        r = big.resistance + small.resistance
-        ln_tau = (big.resistance * math.log(big.tau) + small.resistance * math.log(small.tau)) / r
-        items[j] = Process(r, math.exp(ln_tau), max(big.spread, small.spread))
+        items[j] = _merge(items[j], small)
     while len(items) < count:
         if not items:
             items = [Process(1.0, 1.0)]
@@ -234,15 +257,15 @@ def _has_nested_diffusion(term: Any) -> bool:
 
 def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, float]], float]:
     data = spectrum.masked()
-    voigt = _voigt(data)
     scales = _Scales(data)
     terms = _top_terms(model.tree)
     arcs = [t for t in terms if _is_arc(t)]
     blocking = [t for t in terms if isinstance(t, _Leaf) and t.element.symbol in _CAPACITIVE]
+    spike_q, spike_n = _spike(data) if blocking else (math.nan, None)
+    voigt = _voigt(data, spike_n)
+    if blocking and voigt.inverse_q > 0:
+        spike_q = 1 / voigt.inverse_q
     processes = list(voigt.processes)
-    if blocking:
-        # The spike is the blocking element's: drop what the Voigt grid put beyond the window.
-        processes = [p for p in processes if p.tau < 1 / scales.omega_min] or processes
     # A diffusion element nested in an arc (R2-Wo1) takes the slowest processes: try the
     # slowest one alone and the slowest two merged, and let the misfit choose.
     splits: list[tuple[list[Process], Process | None]] = [(processes, None)]
@@ -250,7 +273,8 @@ def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, floa
         ordered = sorted(processes, key=lambda p: p.tau)
         splits = [(ordered[:-k], _fit_processes(ordered[-k:], 1)[0])
                   for k in (1, 2) if len(ordered) - k >= max(len(arcs), 1)]
-    splits = [(_fit_processes(rest, len(arcs)) if arcs else rest, tail) for rest, tail in splits]
+    splits = [(_fit_processes(rest, len(arcs), rule) if arcs else rest, tail)
+              for rest, tail in splits for rule in (("largest", "nearest", "drop") if arcs else ("largest",))]
 
     base: dict[str, float] = {}
     resistors = [t for t in terms if isinstance(t, _Leaf) and t.element.symbol == "R"]
@@ -261,14 +285,11 @@ def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, floa
             base[t.name] = max(voigt.inductance, scales.inductance)
         elif isinstance(t, _Leaf) and t.element.symbol == "W":
             _fill_leaf(t, base, scales, None)
-    if blocking:
-        q, n = _spike(data)
-        for t in blocking:
-            if t.element.symbol == "CPE":
-                base.update(zip(t.element.parameter_names(t.name), (q, n), strict=True))
-            else:
-                c = 1 / voigt.inverse_capacitance if voigt.inverse_capacitance > 0 else q
-                base[t.name] = c
+    for t in blocking:
+        if t.element.symbol == "CPE":
+            base.update(zip(t.element.parameter_names(t.name), (spike_q, spike_n), strict=True))
+        else:
+            base[t.name] = 1 / voigt.inverse_capacitance if voigt.inverse_capacitance > 0 else spike_q
     orders = list(itertools.permutations(range(len(arcs))) if len(arcs) <= 5
                   else [tuple(range(len(arcs))), tuple(reversed(range(len(arcs))))])
     out = []
