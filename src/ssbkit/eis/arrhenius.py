@@ -62,12 +62,12 @@ class ArrheniusResult(Result):
     prefactor: Estimate
     ln_prefactor: Estimate
     r_squared: float
-    reference_temperature_K: float = field(metadata={"unit": "K"})
+    reference_temperature_K: float
     conductivity_at_reference: Estimate
     interval_low: float = field(metadata={"unit": "S/cm"})
     interval_high: float = field(metadata={"unit": "S/cm"})
     confidence: float
-    mean_temperature_K: float = field(metadata={"unit": "K"})
+    mean_temperature_K: float
     weighted: bool
     absolute_sigma: bool
     degrees_of_freedom: int

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ssbkit.core import citations
@@ -122,9 +122,9 @@ def _propagate(func: Callable[[Mapping[str, float]], float], inputs: Mapping[str
     return _quadrature(*terms)
 
 
-def _as_estimate(name: str, value: Any, unit: str, *, must_be_positive: bool = True) -> Estimate:
-    """A number or an Estimate in ``unit`` (an Estimate in another unit of the same dimension is
-    converted; one without a unit is taken to be in ``unit``)."""
+def _as_estimate(name: str, value: Any, unit: str) -> Estimate:
+    """A number > 0 or an Estimate in ``unit`` (an Estimate in another unit of the same dimension
+    is converted; one without a unit is taken to be in ``unit``)."""
     if isinstance(value, Estimate):
         stderr = value.stderr
         if not math.isnan(stderr):
@@ -133,10 +133,8 @@ def _as_estimate(name: str, value: Any, unit: str, *, must_be_positive: bool = T
             if dimension_of(value.unit) != dimension_of(unit):
                 raise InputError(f"expected a value in {unit}, got {value.unit!r}", source=name)
             value = value.to(unit)
-        number = positive(name, value.value) if must_be_positive else finite(name, value.value)
-        return Estimate(number, value.stderr, unit)
-    number = positive(name, value) if must_be_positive else finite(name, value)
-    return Estimate(number, math.nan, unit)
+        return Estimate(positive(name, value.value), value.stderr, unit)
+    return Estimate(positive(name, value), math.nan, unit)
 
 
 # -- geometry ------------------------------------------------------------------------------
@@ -278,7 +276,7 @@ class ConductivityResult(Result):
     resistance: Estimate
     process: str
     geometry: PelletGeometry
-    temperature_K: float | None = field(default=None, metadata={"unit": "K"})
+    temperature_K: float | None = None
     arcs: tuple[Arc, ...] = ()
 
     def arc_table(self) -> Any:

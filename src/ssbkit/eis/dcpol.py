@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,7 @@ class DCPolarisationResult(Result):
     steps: tuple[PolarisationStep, ...]
     weighted: bool
     tail_fraction: float
-    temperature_K: float | None = field(default=None, metadata={"unit": "K"})
+    temperature_K: float | None = None
 
     def to_frame(self) -> Any:
         """One row per step: voltage, steady-state current, scatter, fitted current, flags."""
