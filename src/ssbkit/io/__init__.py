@@ -1,9 +1,103 @@
 """Readers for instrument files, one module per vendor format.
 
-Readers are declared in the ``ssbkit.readers`` entry-point group of ``pyproject.toml``
-and chosen by content through ``ssbkit.core.registry``; none has landed yet.
+Readers are declared in the ``ssbkit.readers`` entry-point group of ``pyproject.toml`` and
+chosen by content through ``ssbkit.core.registry`` (``ssbkit.read(path)``). Every reader
+returns a list of containers in canonical units: ``ssbkit.eis.Spectrum`` (frequency [Hz],
+impedance [Ohm] with Z = Z' + jZ'', a capacitive arc having Z'' < 0) and, for DC
+polarisation records, ``ssbkit.eis.Chronoamperometry`` (time [s], current [A], voltage
+[V]). ``read_spectra`` and ``read_chronoamperometry`` keep one kind and refuse a file
+that holds none of it.
+
+========================  =====================================================  ============
+reader                    files                                                  module
+========================  =====================================================  ============
+``biologic-mpt``          EC-Lab text export .mpt (PEIS/GEIS, CA)                ``biologic``
+``biologic-mpr``          EC-Lab binary .mpr, via galvani (extra ``gpl``)        ``biologic``
+``gamry-dta``             Gamry .DTA (EISPOT/EISGALV, CHRONOA)                   ``gamry``
+``zplot``                 Scribner ZPlot/ZView .z (both layouts)                 ``zplot``
+``versastudio-par``       VersaStudio .par                                       ``versastudio``
+``chi-txt``               CH Instruments A.C. Impedance text                     ``chinstruments``
+``neisys-txt``            NEISYS text (temperature from the file name)          ``neisys``
+``squidstat-csv``         Admiral Squidstat CSV (EIS repeats, DC steps)          ``squidstat``
+``ivium``                 Ivium .idf/.ids                                        ``ivium``
+``palmsens-pssession``    PalmSens .pssession                                    ``palmsens``
+``autolab-dfr``           Eco Chemie / Autolab FRA .dfr                          ``autolab``
+``p00``                   .P00 impedance text                                    ``p00``
+``elchemea-i2b``          Elchemea Analytical .i2b                               ``elchemea``
+``spreadsheet``           .xlsx/.ods, one table per sheet                        ``spreadsheet``
+``table``                 CSV/TSV with named columns, or bare f, Z', Z''         ``table``
+                          (also Parstat, PowerSuite, Autolab NOVA exports)
+========================  =====================================================  ============
+
+Conventions shared by all readers (see ``ssbkit.io._build``):
+
+- several sweeps in one file become several spectra (grouped by cycle/repeat/step columns,
+  split where the frequency turns back); ``split_sweeps=False`` keeps a group whole;
+- points that a ``Spectrum`` cannot hold (frequency missing, NaN, ≤ 0 or repeated; impedance
+  not finite) are dropped and listed in ``metadata["dropped"]`` with their line numbers;
+  ``strict=True`` raises an ``InputError`` naming the first such line instead;
+- empty, truncated and wrong-format files, cells that are not numbers and unknown units
+  raise an ``InputError`` (or a subclass) naming the file and, where known, the line;
+- metadata keys: ``format``, ``file``, ``sweep``, ``first_line``/``last_line``, and where
+  the file has them ``start_time`` (as written), ``instrument``, ``technique``,
+  ``temperature_K``, ``cycle``/``step``, ``dc_potential_V``, ``area_cm2``, ``time_s``
+  (first and last point), ``assumed_units`` (columns without a unit).
+
+>>> import ssbkit.io
+>>> callable(ssbkit.io.read_spectra), "table" in ssbkit.io.list_readers()
+(True, True)
 """
 
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from ssbkit.core.errors import InputError
 from ssbkit.core.registry import find_reader, list_readers, read, register_reader
 
-__all__ = ["find_reader", "list_readers", "read", "register_reader"]
+__all__ = [
+    "find_reader",
+    "list_readers",
+    "read",
+    "read_chronoamperometry",
+    "read_spectra",
+    "register_reader",
+]
+
+
+def read_spectra(path: str | PathLike[str], **options: Any) -> list[Any]:
+    """Every impedance ``Spectrum`` in ``path`` (``InputError`` if it holds none).
+
+    ``options`` go to the reader (``strict``, ``split_sweeps``, ``format=`` to skip
+    sniffing, and the reader's own, such as ``imaginary`` for bare CSV tables).
+    """
+    from ssbkit.eis.data import Spectrum
+
+    containers = read(path, **options)
+    spectra = [c for c in containers if isinstance(c, Spectrum)]
+    if not spectra:
+        raise InputError(f"holds no impedance spectrum ({_kinds(containers)})", source=Path(path))
+    return spectra
+
+
+def read_chronoamperometry(path: str | PathLike[str], **options: Any) -> list[Any]:
+    """Every DC ``Chronoamperometry`` record in ``path`` (``InputError`` if it holds none)."""
+    from ssbkit.eis.data import Chronoamperometry
+
+    containers = read(path, **options)
+    records = [c for c in containers if isinstance(c, Chronoamperometry)]
+    if not records:
+        raise InputError(f"holds no chronoamperometry record ({_kinds(containers)})",
+                         source=Path(path))
+    return records
+
+
+def _kinds(containers: list[Any]) -> str:
+    if not containers:
+        return "nothing was read"
+    counts: dict[str, int] = {}
+    for c in containers:
+        counts[type(c).__name__] = counts.get(type(c).__name__, 0) + 1
+    return "found " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))

@@ -1,0 +1,174 @@
+"""Delimited impedance tables (CSV, TSV, semicolon or whitespace), with or without a header.
+
+With a header, columns are found by name and unit (``ssbkit.io._columns``): ``freq/Hz,
+Re(Z)/Ohm, -Im(Z)/Ohm``; ``frequency [Hz], Z' [Ohm], Z'' [Ohm]``; ``Frequency (kHz)``;
+``f, Z', Z''``; ``Freq, Real, Imag``; ``|Z|`` with ``Phase``. Units in headers are converted
+(Hz/kHz/MHz, Ohm/kOhm/MOhm; a column without a unit is taken as Hz or Ohm and the metadata
+list it under ``assumed_units``); a minus sign in the name (``-Z''``, ``-Im(Z)``,
+``-Phase``) is undone. This reader also takes the Parstat (``Frequency (Hz) Zre (ohms) Zim
+(ohms)``, whose DC rows at frequency 0 become a DC record), PowerSuite (``Frequency Zre
+Zimg``), Autolab NOVA (``Frequency (Hz);Z' (Ω);-Z'' (Ω)``), header-less EC-Lab and pyimpspec
+CSV exports. A header whose columns are not recognisably impedance (a DRT table
+``tau,gamma``) is an ``InputError`` listing the columns, not a spectrum.
+
+Without a header the first three columns are frequency, Z' and Z'' (impedance.py's
+``readCSV`` convention; its ``exampleData.csv`` stores Z'' negative on the capacitive arc).
+A file whose third column is mostly positive while |Z| and Z' fall with frequency looks like
+a capacitive arc written as −Z''; rather than guess, that is an ``InputError`` asking for
+``imaginary="minus_z"`` (the column holds −Z'') or ``imaginary="z"`` (take it as stored).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ssbkit.core.errors import InputError
+from ssbkit.core.validate import one_of
+from ssbkit.io._build import build_spectra, check_options, containers_from_columns
+from ssbkit.io._columns import map_columns
+from ssbkit.io._text import (
+    WHITESPACE,
+    decode,
+    detect_decimal,
+    detect_separator,
+    is_number,
+    parse_table,
+    read_text,
+    split_fields,
+    split_lines,
+)
+
+__all__ = ["TableReader", "looks_like_minus_z"]
+
+_CHECKED_ROWS = 200
+
+
+def _fields(line: str, sep: str) -> list[str]:
+    if sep == WHITESPACE:
+        return line.split()
+    fields = [f.strip() for f in next(csv.reader([line], delimiter=sep))]
+    while fields and fields[-1] == "":
+        fields.pop()
+    return fields
+
+
+def _start(lines: list[str]) -> int:
+    """Index of the first line that is neither blank nor a ``#`` comment."""
+    return next((i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")),
+                len(lines))
+
+
+def _layout(lines: list[str]) -> tuple[int, bool, str] | None:
+    """(first line, has header, separator) when ``lines`` look like one numeric table."""
+    first = _start(lines)
+    if first >= len(lines):
+        return None
+    rows = [ln for ln in lines[first:first + _CHECKED_ROWS + 1] if ln.strip()]
+    sep = detect_separator(rows[1] if len(rows) > 1 else rows[0])
+    head = _fields(rows[0], sep)
+    has_header = not all(is_number(f) for f in head if f) or not any(head)
+    data = rows[1:] if has_header else rows
+    if not data:
+        return None
+    width = len(_fields(data[0], sep))
+    for row in data:
+        fields = _fields(row, sep)
+        if not fields or len(fields) > max(width, len(head)) \
+                or not all(is_number(f) for f in fields if f):
+            return None
+    return first, has_header, sep
+
+
+def looks_like_minus_z(frequency: np.ndarray, z_real: np.ndarray, third: np.ndarray) -> bool:
+    """True when a third column that should be Z'' looks like −Z'' of a capacitive arc:
+    mostly positive, with |Z| and Z' both falling as the frequency rises."""
+    ok = np.isfinite(frequency) & (frequency > 0) & np.isfinite(z_real) & np.isfinite(third)
+    if ok.sum() < 5 or np.mean(third[ok] > 0) < 0.8:
+        return False
+    log_f = np.log(frequency[ok])
+    modulus = np.abs(z_real[ok] + 1j * third[ok])
+    if np.ptp(log_f) == 0 or np.ptp(modulus) == 0 or np.ptp(z_real[ok]) == 0:
+        return False
+    falling_modulus = np.corrcoef(log_f, np.log(np.maximum(modulus, 1e-300)))[0, 1] < -0.5
+    falling_real = np.corrcoef(log_f, z_real[ok])[0, 1] < 0
+    return bool(falling_modulus and falling_real)
+
+
+class TableReader:
+    """Delimited text tables of impedance data, with a header or as three bare columns."""
+
+    name = "table"
+    extensions = (".csv", ".txt", ".tsv", ".dat")
+    techniques = frozenset({"eis"})
+    description = "delimited impedance tables (CSV/TSV/…), by column name or as f, Z', Z''"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if b"\x00" in head[:4096]:
+            return False
+        text = decode(head)
+        lines = split_lines(text)
+        if len(head) >= 64 * 1024 and len(lines) > 1:
+            lines = lines[:-1]  # the last line of a cut head may be partial
+        if _layout(lines) is None:
+            return False
+        from ssbkit.io.squidstat import looks_like_squidstat
+
+        return not looks_like_squidstat(lines)
+
+    def read(self, path: Path, **options: Any) -> list[Any]:
+        """Options: ``strict``, ``split_sweeps``, ``imaginary`` ("auto", "z", "minus_z";
+        header-less files only)."""
+        opts = check_options(self.name, options, strict=False, split_sweeps=True,
+                             imaginary="auto")
+        imaginary = one_of("imaginary", opts["imaginary"], ("auto", "z", "minus_z"))
+        path = Path(path)
+        lines = split_lines(read_text(path))
+        layout = _layout(lines)
+        if layout is None:
+            raise InputError("not a table of numbers (a line that is not numbers follows the "
+                             "first rows, or the rows differ in length)", source=path)
+        first, has_header, sep = layout
+        data_start = first + 1 if has_header else first
+        data_first = next(ln for ln in lines[data_start:] if ln.strip())
+        decimal = detect_decimal(split_fields(data_first, sep), sep)
+        metadata: dict[str, Any] = {"format": self.name, "file": path.name}
+        if has_header:
+            names = _fields(lines[first], sep)
+            columns = map_columns(names, source=path, location=f"line {first + 1}")
+            if not columns.has_impedance():
+                found = ", ".join(repr(n) for n in names if n) or "none"
+                raise InputError("the columns are not impedance data: expected a frequency and "
+                                 f"Z', Z'' (or |Z| and phase); found {found}", source=path,
+                                 location=f"line {first + 1}")
+            table = parse_table(lines, data_start, names=names, sep=sep, decimal=decimal,
+                                source=path, numeric=sorted(columns.index.values()),
+                                allow_extra=True)
+            if columns.assumed_units:
+                metadata["assumed_units"] = list(columns.assumed_units)
+            return containers_from_columns(path, table.values, table.lines, columns,
+                                           metadata=metadata, split=opts["split_sweeps"],
+                                           strict=opts["strict"])
+        width = len(_fields(data_first, sep))
+        if width < 3:
+            raise InputError(f"a table without a header needs three columns (frequency, Z', "
+                             f"Z''); this one has {width}", source=path,
+                             location=f"line {data_start + 1}")
+        names = [f"column {j + 1}" for j in range(width)]
+        table = parse_table(lines, data_start, names=names, sep=sep, decimal=decimal,
+                            source=path, numeric=[0, 1, 2], allow_extra=True)
+        f, z_real, third = table.column(0), table.column(1), table.column(2)
+        if imaginary == "auto" and looks_like_minus_z(f, z_real, third):
+            raise InputError("the third column is mostly positive while |Z| and Z' fall with "
+                             "frequency: it looks like -Z'' of a capacitive arc, not Z''; pass "
+                             "imaginary='minus_z' if the file stores -Z'', or imaginary='z' to "
+                             "take it as stored", source=path)
+        sign = -1.0 if imaginary == "minus_z" else 1.0
+        metadata["columns"] = "frequency [Hz], Z' [Ohm], " + \
+            ("-Z'' [Ohm] (negated on reading)" if sign < 0 else "Z'' [Ohm]")
+        metadata["assumed_units"] = ["frequency", "z_imag", "z_real"]
+        return build_spectra(path, f, z_real + 1j * sign * third, table.lines, metadata=metadata,
+                             split=opts["split_sweeps"], strict=opts["strict"])
