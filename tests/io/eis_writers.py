@@ -184,7 +184,7 @@ def write_dfr(path: Path, spectrum: Spectrum) -> Path:
     """Autolab FRA .dfr: VERSION8.0, count, a line, then nine values per point (−Z'')."""
     lines = ["VERSION8.0", f" {len(spectrum)}", " 1"]
     for f, z in zip(spectrum.frequency, spectrum.impedance, strict=True):
-        lines += [f" {f!r}", f" {z.real!r}", f" {-z.imag!r}"] + [" 0.0"] * 6
+        lines += [f" {float(f)!r}", f" {float(z.real)!r}", f" {float(-z.imag)!r}"] + [" 0.0"] * 6
     lines += [" 0.0", " 1.0", "13.07.2022 22:32:00"]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -202,7 +202,7 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], np.ndarray]]) -> P
         rows = [f'<row r="1">{"".join(cells)}</row>']
         for i, row in enumerate(values, start=2):
             rows.append(f'<row r="{i}">' + "".join(
-                f'<c r="{chr(65 + j)}{i}"><v>{v!r}</v></c>' for j, v in enumerate(row)) + "</row>")
+                f'<c r="{chr(65 + j)}{i}"><v>{float(v)!r}</v></c>' for j, v in enumerate(row)) + "</row>")
         sheet_xml.append('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
                          f'main"><sheetData>{"".join(rows)}</sheetData></worksheet>')
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -146,7 +146,7 @@ def parse_table(
     try:
         frame = pd.read_csv(
             io.StringIO("\n".join(rows)), header=None, names=list(range(ncols)),
-            index_col=False, decimal=decimal, engine="c", **kwargs,
+            index_col=False, decimal=decimal, engine="c", low_memory=False, **kwargs,
         )
     except pd.errors.ParserError as exc:
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))

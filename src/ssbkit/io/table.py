@@ -62,12 +62,17 @@ def _start(lines: list[str]) -> int:
                 len(lines))
 
 
-def _layout(lines: list[str]) -> tuple[int, bool, str] | None:
-    """(first line, has header, separator) when ``lines`` look like one numeric table."""
+def _layout(lines: list[str], checked_rows: int = _CHECKED_ROWS) -> tuple[int, bool, str] | None:
+    """(first line, has header, separator) when ``lines`` look like one numeric table.
+
+    ``checked_rows`` rows must be numbers of a consistent width: many when sniffing, where
+    a report with a small table inside must not be claimed; one when reading, so that a bad
+    row further down is reported with its line number by the parser.
+    """
     first = _start(lines)
     if first >= len(lines):
         return None
-    rows = [ln for ln in lines[first:first + _CHECKED_ROWS + 1] if ln.strip()]
+    rows = [ln for ln in lines[first:first + checked_rows + 2] if ln.strip()]
     sep = detect_separator(rows[1] if len(rows) > 1 else rows[0])
     head = _fields(rows[0], sep)
     has_header = not all(is_number(f) for f in head if f) or not any(head)
@@ -75,7 +80,7 @@ def _layout(lines: list[str]) -> tuple[int, bool, str] | None:
     if not data:
         return None
     width = len(_fields(data[0], sep))
-    for row in data:
+    for row in data[:checked_rows]:
         fields = _fields(row, sep)
         if not fields or len(fields) > max(width, len(head)) \
                 or not all(is_number(f) for f in fields if f):
@@ -127,10 +132,10 @@ class TableReader:
         imaginary = one_of("imaginary", opts["imaginary"], ("auto", "z", "minus_z"))
         path = Path(path)
         lines = split_lines(read_text(path))
-        layout = _layout(lines)
+        layout = _layout(lines, checked_rows=1)
         if layout is None:
-            raise InputError("not a table of numbers (a line that is not numbers follows the "
-                             "first rows, or the rows differ in length)", source=path)
+            raise InputError("not a table of numbers: no row of numbers after the first line",
+                             source=path)
         first, has_header, sep = layout
         data_start = first + 1 if has_header else first
         data_first = next(ln for ln in lines[data_start:] if ln.strip())
