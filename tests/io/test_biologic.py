@@ -184,6 +184,32 @@ def test_mpr_without_galvani_asks_for_the_gpl_extra(tmp_path, monkeypatch):
         ssbkit.read(path)
 
 
+def test_mpr_columns_from_galvani_are_read_by_name(tmp_path, monkeypatch):
+    # galvani itself (GPL) is not installed in the test environment: a stand-in module
+    # returns the structured array galvani's MPRfile.data holds for a PEIS file.
+    import types
+
+    truth = rc_spectrum(11)
+    data = np.zeros(len(truth), dtype=[("freq/Hz", "f4"), ("Re(Z)/Ohm", "f4"),
+                                       ("-Im(Z)/Ohm", "f4"), ("time/s", "f8"),
+                                       ("cycle number", "f8"), ("I Range", "u2")])
+    data["freq/Hz"], data["Re(Z)/Ohm"] = truth.frequency, truth.impedance.real
+    data["-Im(Z)/Ohm"], data["time/s"], data["cycle number"] = -truth.impedance.imag, 1.0, 1.0
+
+    class MPRfile:
+        def __init__(self, name):
+            self.data, self.timestamp = data, "2024-01-02 10:00:00"
+
+    fake = types.ModuleType("galvani")
+    fake.BioLogic = types.SimpleNamespace(MPRfile=MPRfile)
+    monkeypatch.setitem(sys.modules, "galvani", fake)
+    path = tmp_path / "peis.mpr"
+    path.write_bytes(b"BIO-LOGIC MODULAR FILE\x1a" + bytes(100))
+    (s,) = read_spectra(path)
+    np.testing.assert_allclose(s.impedance, truth.impedance, rtol=1e-6)  # float32 in the file
+    assert s.metadata["start_time"] == "2024-01-02 10:00:00" and s.metadata["first_row"] == 1
+
+
 def test_mpt_sniff_needs_the_ec_lab_first_line():
     assert not MPT.sniff(None, b"freq/Hz\tRe(Z)/Ohm\n1\t2\n")
     assert not MPT.sniff(None, b"")

@@ -185,3 +185,15 @@ def test_empty_and_non_table_files(tmp_path):
     binary = tmp_path / "blob.csv"
     binary.write_bytes(bytes(range(256)))
     assert not TABLE.sniff(binary, binary.read_bytes())
+
+
+def test_units_in_a_row_of_their_own(tmp_path):
+    truth = rc_spectrum(7)
+    path = tmp_path / "units.txt"
+    rows = "\n".join(f"{f / 1e3:.12g}\t{z.real / 1e3:.12g}\t{z.imag / 1e3:.12g}"
+                     for f, z in zip(truth.frequency, truth.impedance, strict=True))
+    path.write_text(f"Freq\tZre\tZim\nkHz\tkOhm\tkOhm\n{rows}\n")
+    assert TABLE.sniff(path, path.read_bytes())
+    (s,) = TABLE.read(path)
+    np.testing.assert_allclose(s.impedance, truth.impedance, rtol=1e-10)
+    assert s.metadata["first_line"] == 3 and "assumed_units" not in s.metadata

@@ -28,7 +28,7 @@ import numpy as np
 from ssbkit.core.errors import UnitError
 from ssbkit.core.units import convert, dimension_of, normalize_unit
 
-__all__ = ["Column", "ColumnMap", "classify_header", "map_columns"]
+__all__ = ["Column", "ColumnMap", "classify_header", "is_unit", "map_columns", "with_units"]
 
 # name spellings (lower case, quotes unified to ' and '', spaces collapsed) -> quantity
 _NAMES: dict[str, str] = {}
@@ -160,6 +160,29 @@ def _spell(unit: str) -> str:
         if text.lower() in _UNIT_ALIASES:
             return _UNIT_ALIASES[text.lower()]
         raise
+
+
+def is_unit(text: str) -> bool:
+    """True for a unit ssbkit knows (``Hz``, ``ohm``, ``kOhm``, ``deg``, ``s`` …)."""
+    text = text.strip().strip("[]()")
+    if not text:
+        return False
+    if text.lower() in _ANGLES:
+        return True
+    try:
+        _spell(text)
+    except UnitError:
+        return False
+    return True
+
+
+def with_units(names: Sequence[str], units: Sequence[str]) -> list[str]:
+    """Headers from a name row and a separate unit row: ``Freq`` + ``Hz`` -> ``Freq [Hz]``."""
+    out = []
+    for j, name in enumerate(names):
+        unit = units[j].strip().strip("[]()") if j < len(units) else ""
+        out.append(f"{name} [{unit}]" if unit else name)
+    return out
 
 
 @dataclass(frozen=True)

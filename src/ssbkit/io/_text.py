@@ -34,6 +34,7 @@ __all__ = [
     "detect_separator",
     "is_number",
     "parse_table",
+    "read_bytes",
     "read_text",
     "split_fields",
     "split_lines",
@@ -56,15 +57,20 @@ def decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def read_text(path: Path) -> str:
-    """The decoded text of ``path``; an empty file is an ``InputError``."""
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``; an unreadable or empty file is an ``InputError``."""
     try:
-        raw = path.read_bytes()
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
     if not raw.strip():
         raise InputError("the file is empty", source=path)
-    return decode(raw)
+    return raw
+
+
+def read_text(path: Path) -> str:
+    """The decoded text of ``path``; an unreadable or empty file is an ``InputError``."""
+    return decode(read_bytes(path))
 
 
 def is_number(text: str) -> bool:
@@ -203,11 +209,14 @@ def _to_float(column: np.ndarray, decimal: str, name: str, source: Path,
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def split_lines(text: str) -> list[str]:
     """Lines of ``text`` split at CR, LF or CRLF only (as pandas counts them, unlike
     ``str.splitlines``, which also splits at form feeds and other control characters)."""
+    if not _OTHER_BREAKS.search(text):
+        return text.splitlines()  # the same result, several times faster
     lines = _NEWLINE.split(text)
     if lines and lines[-1] == "":
         lines.pop()

@@ -38,7 +38,8 @@ class ElchemeaReader:
     description = "Elchemea Analytical impedance file (.i2b)"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() == ".i2b" and _count_line(split_lines(decode(head))) is not None
+        suffix = getattr(path, "suffix", "").lower()
+        return suffix == ".i2b" and _count_line(split_lines(decode(head))) is not None
 
     def read(self, path: Path, **options: Any) -> list[Any]:
         """One spectrum per sweep; options ``strict``, ``split_sweeps``."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from ssbkit.core.errors import InputError
 from ssbkit.io._build import build_spectra, check_options
+from ssbkit.io._text import read_bytes
 
 __all__ = ["IviumReader"]
 
@@ -42,10 +43,7 @@ class IviumReader:
         """One spectrum per impedance data set and sweep; options ``strict``, ``split_sweeps``."""
         opts = check_options(self.name, options, strict=False, split_sweeps=True)
         path = Path(path)
-        raw = path.read_bytes()
-        if not raw.strip():
-            raise InputError("the file is empty", source=path)
-        text = raw.decode("latin-1").replace("\x00", "")
+        text = read_bytes(path).decode("latin-1").replace("\x00", "")
         lines = re.split(r"\r\n|\r|\n", text)
         starts = [i for i, ln in enumerate(lines) if ln.strip() == _MARK.decode()]
         if not starts:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ssbkit.core.errors import InputError
 from ssbkit.io._build import build_spectra, check_options
-from ssbkit.io._text import decode
+from ssbkit.io._text import decode, read_bytes
 
 __all__ = ["PalmSensReader"]
 
@@ -46,11 +46,8 @@ class PalmSensReader:
         """One spectrum per EIS measurement and sweep; options ``strict``, ``split_sweeps``."""
         opts = check_options(self.name, options, strict=False, split_sweeps=True)
         path = Path(path)
-        raw = path.read_bytes()
-        if not raw.strip():
-            raise InputError("the file is empty", source=path)
         try:
-            session = json.loads(_document(decode(raw).replace("\x00", "")))
+            session = json.loads(_document(decode(read_bytes(path)).replace("\x00", "")))
         except json.JSONDecodeError as exc:
             raise InputError(f"the session's JSON is broken near character {exc.pos}: {exc.msg} "
                              "(truncated file?)", source=path) from None

@@ -27,6 +27,7 @@ import numpy as np
 from ssbkit.core.errors import InputError
 from ssbkit.io._build import check_options, containers_from_columns
 from ssbkit.io._columns import map_columns
+from ssbkit.io._text import read_bytes
 
 __all__ = ["SpreadsheetReader"]
 
@@ -66,8 +67,7 @@ class SpreadsheetReader:
         """Spectra of every impedance sheet; options ``strict``, ``split_sweeps``."""
         opts = check_options(self.name, options, strict=False, split_sweeps=True)
         path = Path(path)
-        head = path.read_bytes()[:4096]
-        kind = _kind(head)
+        kind = _kind(read_bytes(path)[:4096])
         if kind is None:
             raise InputError("not an .xlsx or .ods workbook", source=path)
         try:

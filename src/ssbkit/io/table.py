@@ -8,7 +8,8 @@ list it under ``assumed_units``); a minus sign in the name (``-Z''``, ``-Im(Z)``
 ``-Phase``) is undone. This reader also takes the Parstat (``Frequency (Hz) Zre (ohms) Zim
 (ohms)``, whose DC rows at frequency 0 become a DC record), PowerSuite (``Frequency Zre
 Zimg``), Autolab NOVA (``Frequency (Hz);Z' (Ω);-Z'' (Ω)``), header-less EC-Lab and pyimpspec
-CSV exports. A header whose columns are not recognisably impedance (a DRT table
+CSV exports. Units may also sit in a row of their own under the names (``Freq  Zre  Zim``
+then ``Hz  ohm  ohm``). A header whose columns are not recognisably impedance (a DRT table
 ``tau,gamma``) is an ``InputError`` listing the columns, not a spectrum.
 
 Without a header the first three columns are frequency, Z' and Z'' (impedance.py's
@@ -29,7 +30,7 @@ import numpy as np
 from ssbkit.core.errors import InputError
 from ssbkit.core.validate import one_of
 from ssbkit.io._build import build_spectra, check_options, containers_from_columns
-from ssbkit.io._columns import map_columns
+from ssbkit.io._columns import is_unit, map_columns, with_units
 from ssbkit.io._text import (
     WHITESPACE,
     decode,
@@ -62,8 +63,10 @@ def _start(lines: list[str]) -> int:
                 len(lines))
 
 
-def _layout(lines: list[str], checked_rows: int = _CHECKED_ROWS) -> tuple[int, bool, str] | None:
-    """(first line, has header, separator) when ``lines`` look like one numeric table.
+def _layout(lines: list[str], checked_rows: int = _CHECKED_ROWS
+            ) -> tuple[int, bool, bool, str] | None:
+    """(first line, has header, has a unit row, separator) when ``lines`` look like one
+    numeric table (a unit row, ``Hz  ohm  ohm`` under the names, is allowed).
 
     ``checked_rows`` rows must be numbers of a consistent width: many when sniffing, where
     a report with a small table inside must not be claimed; one when reading, so that a bad
@@ -77,6 +80,11 @@ def _layout(lines: list[str], checked_rows: int = _CHECKED_ROWS) -> tuple[int, b
     head = _fields(rows[0], sep)
     has_header = not all(is_number(f) for f in head if f) or not any(head)
     data = rows[1:] if has_header else rows
+    units_row = False
+    if has_header and len(data) > 1:
+        second = _fields(data[0], sep)
+        if not any(is_number(f) for f in second) and any(is_unit(f) for f in second):
+            units_row, data = True, data[1:]
     if not data:
         return None
     width = len(_fields(data[0], sep))
@@ -85,7 +93,7 @@ def _layout(lines: list[str], checked_rows: int = _CHECKED_ROWS) -> tuple[int, b
         if not fields or len(fields) > max(width, len(head)) \
                 or not all(is_number(f) for f in fields if f):
             return None
-    return first, has_header, sep
+    return first, has_header, units_row, sep
 
 
 def looks_like_minus_z(frequency: np.ndarray, z_real: np.ndarray, third: np.ndarray) -> bool:
@@ -136,13 +144,17 @@ class TableReader:
         if layout is None:
             raise InputError("not a table of numbers: no row of numbers after the first line",
                              source=path)
-        first, has_header, sep = layout
-        data_start = first + 1 if has_header else first
+        first, has_header, units_row, sep = layout
+        data_start = first + int(has_header)
+        if units_row:
+            data_start = next(i for i in range(first + 1, len(lines)) if lines[i].strip()) + 1
         data_first = next(ln for ln in lines[data_start:] if ln.strip())
         decimal = detect_decimal(split_fields(data_first, sep), sep)
         metadata: dict[str, Any] = {"format": self.name, "file": path.name}
         if has_header:
             names = _fields(lines[first], sep)
+            if units_row:
+                names = with_units(names, _fields(lines[data_start - 1], sep))
             columns = map_columns(names, source=path, location=f"line {first + 1}")
             if not columns.has_impedance():
                 found = ", ".join(repr(n) for n in names if n) or "none"
