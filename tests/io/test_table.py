@@ -197,3 +197,17 @@ def test_units_in_a_row_of_their_own(tmp_path):
     (s,) = TABLE.read(path)
     np.testing.assert_allclose(s.impedance, truth.impedance, rtol=1e-10)
     assert s.metadata["first_line"] == 3 and "assumed_units" not in s.metadata
+
+
+def test_a_lone_zero_row_in_a_table_with_dc_columns_is_listed_not_lost(tmp_path):
+    truth = rc_spectrum(6)
+    lines = ["Elapsed Time (s)\tPotential (V)\tCurrent (A)\tFrequency (Hz)\tZre (ohms)\tZim (ohms)"]
+    for k, (f, z) in enumerate(zip(truth.frequency, truth.impedance, strict=True)):
+        lines.append(f"{k + 1}\t0.1\t0\t{float(f)!r}\t{float(z.real)!r}\t{float(z.imag)!r}")
+        if k == 2:
+            lines.append(f"{k + 1.5}\t0.1\t0\t0\t0\t0")
+    path = tmp_path / "glitch.txt"
+    path.write_text("\n".join(lines) + "\n")
+    (s,) = TABLE.read(path)
+    assert len(s) == 6
+    assert s.metadata["dropped"] == [{"line": 5, "reason": "frequency 0 Hz is not > 0"}]

@@ -289,6 +289,11 @@ def containers_from_columns(
             absent = ~np.isfinite(frequency) | (frequency == 0)
             no_z = ~np.isfinite(impedance) | (impedance == 0)
             spectrum_rows = ~(absent & no_z)
+            # a lone such row cannot make a DC record: it stays a (bad) impedance point,
+            # so that it is listed under "dropped" rather than lost
+            for run in runs({**groups, "dc": (~spectrum_rows).astype(float)}, len(values)):
+                if not spectrum_rows[run[0]] and run.size < 2:
+                    spectrum_rows[run] = True
         rows = np.flatnonzero(spectrum_rows)
         if rows.size:
             out += build_spectra(
