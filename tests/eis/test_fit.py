@@ -401,10 +401,8 @@ def test_to_frame_has_one_row_per_parameter(randles_fit):
     assert frame["value"].tolist() == [e.value for e in fit.parameters.values()]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "fit.py FitResult.to_dict calls Result.to_dict, which gives the complex arrays to "
-    "to_json_safe (TypeError) before the override replaces them"))
 def test_to_json_is_strict_json_with_value_stderr_unit(randles_fit):
+    # Regression: to_dict once raised TypeError on the complex impedance arrays.
     s, fit = randles_fit
     fixed = fit_circuit(s, RANDLES[0], fixed={"R0": 10.0})
     for result in (fit, fixed):
