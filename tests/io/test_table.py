@@ -64,7 +64,7 @@ def test_pydrttools_csv_with_an_index_column():
 
 @pytest.mark.shared_data
 def test_drt_tables_are_refused_not_read_as_spectra():
-    with pytest.raises(InputError, match=r"line 1: the columns are not impedance data.*'tau', "
+    with pytest.raises(InputError, match=r"line 1: the columns are neither impedance data.*'tau', "
                                          r"'gamma'"):
         ssbkit.read(shared_data("eis", "pyDRTtools", "tutorial_data", "gamma_data.csv"))
     with pytest.raises(InputError, match="needs three columns"):
@@ -109,7 +109,7 @@ def test_unknown_unit_names_the_column_and_line(tmp_path):
 
 def test_missing_imaginary_column_is_refused(tmp_path):
     path = _write(tmp_path / "m.csv", ["freq/Hz", "Re(Z)/Ohm"], [[1, 2], [2, 3]])
-    with pytest.raises(InputError, match="not impedance data.*'freq/Hz', 'Re\\(Z\\)/Ohm'"):
+    with pytest.raises(InputError, match="neither impedance data.*'freq/Hz', 'Re\\(Z\\)/Ohm'"):
         TABLE.read(path)
 
 

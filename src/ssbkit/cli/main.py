@@ -16,6 +16,7 @@ from ssbkit.core.errors import SSBKitError
 GROUPS: dict[str, str] = {
     "synth": "ssbkit.cli.synth:synth",
     "mill": "ssbkit.cli.mill:mill",
+    "eis": "ssbkit.cli.eis:eis",
 }
 
 

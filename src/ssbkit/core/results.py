@@ -241,6 +241,8 @@ def to_json_safe(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return _finite_or_none(value)
+    if isinstance(value, complex):
+        return {"real": _finite_or_none(value.real), "imag": _finite_or_none(value.imag)}
     if hasattr(value, "to_dict") and not _is_pandas(value):
         return to_json_safe(value.to_dict())
     if isinstance(value, Mapping):
@@ -256,6 +258,9 @@ def to_json_safe(value: Any) -> Any:
             return [to_json_safe(row) for row in value.to_dict(orient="records")]
         return to_json_safe(value.tolist())
     if type(value).__module__ == "numpy":
+        if getattr(value, "dtype", None) is not None and value.dtype.kind == "c":
+            # Complex arrays (impedances) as two lists, the shape tables and plots want.
+            return {"real": to_json_safe(value.real.tolist()), "imag": to_json_safe(value.imag.tolist())}
         return to_json_safe(value.tolist())
     if isinstance(value, set | frozenset):
         # A set's iteration order depends on PYTHONHASHSEED; sort so hashes are reproducible.

@@ -1,20 +1,55 @@
-"""Impedance spectroscopy: spectra, equivalent circuits and synthetic data.
+"""Impedance spectroscopy: spectra, equivalent circuits, fitting, Kramers–Kronig,
+conductivity, DC polarisation and Arrhenius analysis.
 
-Fitting, Kramers–Kronig, conductivity, Arrhenius and DRT are still to come (issues 3, 4).
+DRT is still to come (issue 4).
 """
 
+from ssbkit.eis.arrhenius import ArrheniusResult, arrhenius, arrhenius_from_conductivities
 from ssbkit.eis.circuits import Circuit, parse_circuit
+from ssbkit.eis.conductivity import (
+    ConductivityResult,
+    PelletGeometry,
+    assign_arcs,
+    conductivity_from_fit,
+    effective_capacitance,
+    ionic_conductivity,
+    layer_ionic_conductivity,
+)
 from ssbkit.eis.data import Chronoamperometry, Spectrum
+from ssbkit.eis.dcpol import DCPolarisationResult, electronic_conductivity
 from ssbkit.eis.elements import ELEMENTS, Element, ParameterSpec
-from ssbkit.eis.simulate import simulate_spectrum
+from ssbkit.eis.fit import FitResult, fit_circuit, fit_circuits
+from ssbkit.eis.guess import find_processes, guess_parameters
+from ssbkit.eis.kk import KramersKronigResult, linkk
+from ssbkit.eis.simulate import simulate_polarisation, simulate_spectrum
 
 __all__ = [
     "ELEMENTS",
+    "ArrheniusResult",
     "Chronoamperometry",
     "Circuit",
+    "ConductivityResult",
+    "DCPolarisationResult",
     "Element",
+    "FitResult",
+    "KramersKronigResult",
     "ParameterSpec",
+    "PelletGeometry",
     "Spectrum",
+    "arrhenius",
+    "arrhenius_from_conductivities",
+    "assign_arcs",
+    "conductivity_from_fit",
+    "effective_capacitance",
+    "electronic_conductivity",
+    "find_processes",
+    "fit_circuit",
+    "fit_circuits",
+    "guess_parameters",
+    "ionic_conductivity",
+    "layer_ionic_conductivity",
+    "linkk",
     "parse_circuit",
+    "simulate_polarisation",
     "simulate_spectrum",
 ]

@@ -56,6 +56,8 @@ WEIGHTS = ("modulus", "unit", "proportional")
 _POOR_FIT_RATIO = 3.0
 # How many data-derived starts (ways of assigning processes to arcs) are fitted.
 _CANDIDATE_STARTS = 6
+# Multi-start: every start runs this many iterations, then the best three run on.
+_SCOUT_ITERATIONS = 40
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -318,6 +320,7 @@ def _start_inside(p: np.ndarray, lower: np.ndarray, upper: np.ndarray, names: Se
 _FTOL = 1e-10
 _XTOL = 1e-7
 _GTOL = 1e-12
+_MAX_STEP = 0.5
 
 
 @dataclass
@@ -366,6 +369,11 @@ def _levenberg_marquardt(batch: _Batch, theta0: np.ndarray, max_iterations: int)
         except np.linalg.LinAlgError:
             step = -np.linalg.lstsq(system[0], grad[0], rcond=None)[0][None] if rows.size == 1 else \
                 np.stack([-np.linalg.pinv(s) @ g for s, g in zip(system, grad, strict=True)])
+        # No parameter moves by more than a factor e^_MAX_STEP per iteration: a long step in
+        # ln p can otherwise land on a plateau (a Warburg whose τ ran far beyond the data)
+        # where the gradient vanishes before the minimum is reached.
+        longest = np.max(np.abs(step), axis=1, keepdims=True)
+        step = step * np.minimum(1.0, _MAX_STEP / np.maximum(longest, 1e-300))
         trial = theta[rows] + step
         with np.errstate(all="ignore"):
             r_new, j_new = batch.residual_and_jacobian(trial, rows)
@@ -607,14 +615,23 @@ def _keep_best(best: _Solution, trials: _Solution) -> _Solution:
 def _multistart(batch: _Batch, k: int, best: _Solution, theta0: np.ndarray, count: int,
                 max_iterations: int, rng: np.random.Generator) -> _Solution:
     """``count`` starts scattered around the guess (ln p by a decade, bounded parameters
-    anywhere), run together as one batch; the lowest converged cost wins."""
+    anywhere), run together as one batch for a few iterations; the three lowest are then
+    run to convergence and the lowest converged cost wins."""
     starts = theta0[None, :] + rng.normal(0.0, math.log(10.0), (count, theta0.size))
     bounded = batch.transform.kind == _LOGISTIC
     starts[:, bounded] = rng.uniform(-1.5, 3.0, (count, int(bounded.sum())))
     rows = np.full(count, k)
     copies = _Batch(batch.model, batch.frequency[rows], batch.impedance[rows], batch.weight_re[rows],
                     batch.weight_im[rows], batch.free, batch.values[rows], batch.transform)
-    return _keep_best(best, _levenberg_marquardt(copies, starts, max_iterations))
+    scouts = _levenberg_marquardt(copies, starts, min(_SCOUT_ITERATIONS, max_iterations))
+    cost = np.where(np.isfinite(scouts.cost), scouts.cost, np.inf)
+    keep = np.argsort(cost)[:3]
+    finals = _levenberg_marquardt(_Batch(batch.model, copies.frequency[keep], copies.impedance[keep],
+                                         copies.weight_re[keep], copies.weight_im[keep], batch.free,
+                                         copies.values[keep], batch.transform),
+                                  scouts.theta[keep], max_iterations)
+    finals.iterations = finals.iterations + int(scouts.iterations.sum()) // len(keep)
+    return _keep_best(best, finals)
 
 
 def _shape(tree: Any) -> str:

@@ -9,8 +9,10 @@ list it under ``assumed_units``); a minus sign in the name (``-Z''``, ``-Im(Z)``
 (ohms)``, whose DC rows at frequency 0 become a DC record), PowerSuite (``Frequency Zre
 Zimg``), Autolab NOVA (``Frequency (Hz);Z' (Ω);-Z'' (Ω)``), header-less EC-Lab and pyimpspec
 CSV exports. Units may also sit in a row of their own under the names (``Freq  Zre  Zim``
-then ``Hz  ohm  ohm``). A header whose columns are not recognisably impedance (a DRT table
-``tau,gamma``) is an ``InputError`` listing the columns, not a spectrum.
+then ``Hz  ohm  ohm``). A table with time, voltage and
+current columns (``time [s], voltage [V], current [A]``) is a DC (chronoamperometry)
+record. A header whose columns are neither (a DRT table ``tau,gamma``) is an
+``InputError`` listing the columns, not a spectrum.
 
 Without a header the first three columns are frequency, Z' and Z'' (impedance.py's
 ``readCSV`` convention; its ``exampleData.csv`` stores Z'' negative on the capacitive arc).
@@ -156,10 +158,12 @@ class TableReader:
             if units_row:
                 names = with_units(names, _fields(lines[data_start - 1], sep))
             columns = map_columns(names, source=path, location=f"line {first + 1}")
-            if not columns.has_impedance():
+            is_dc = all(name in columns for name in ("time", "voltage", "current"))
+            if not columns.has_impedance() and not is_dc:
                 found = ", ".join(repr(n) for n in names if n) or "none"
-                raise InputError("the columns are not impedance data: expected a frequency and "
-                                 f"Z', Z'' (or |Z| and phase); found {found}", source=path,
+                raise InputError("the columns are neither impedance data (a frequency and Z', "
+                                 "Z'', or |Z| and phase) nor a DC record (time, voltage, "
+                                 f"current); found {found}", source=path,
                                  location=f"line {first + 1}")
             table = parse_table(lines, data_start, names=names, sep=sep, decimal=decimal,
                                 source=path, numeric=sorted(columns.index.values()),
