@@ -462,6 +462,10 @@ def _prepare(spectrum: Spectrum, model: Circuit, given: Mapping[str, float], hel
     for guess in candidates[:_CANDIDATE_STARTS]:
         start = {**guess, **given, **held}
         values = np.array([start[n] for n in names], dtype=float)
+        # A guessed value outside bounds the user set is moved onto them (then just inside);
+        # only a value the user gave is an error.
+        guessed = np.array([n in guess and n not in given and n not in held for n in names])
+        values[guessed] = np.clip(values[guessed], lower[guessed], upper[guessed])
         values[free] = _start_inside(values[free], lower[free], upper[free], free_names)
         vectors.append(values)
     start = {**candidates[0], **given, **held}

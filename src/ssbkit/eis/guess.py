@@ -104,11 +104,14 @@ def _voigt(spectrum: Spectrum, spike_n: float | None = None) -> _Voigt:
 
 
 def _clusters(r: np.ndarray, tau: np.ndarray) -> tuple[Process, ...]:
+    """Processes from the NNLS resistances: runs of non-zero values, each further split at
+    a valley deeper than half its lower neighbouring peak (two overlapping arcs)."""
     total = r.sum()
     if total <= 0:
         return ()
     on = r > 1e-4 * total
-    groups, current = [], []
+    groups: list[list[int]] = []
+    current: list[int] = []
     for i in range(r.size):
         if on[i]:
             current.append(i)
@@ -117,8 +120,19 @@ def _clusters(r: np.ndarray, tau: np.ndarray) -> tuple[Process, ...]:
             current = []
     if current:
         groups.append(current)
-    out = []
+    split: list[list[int]] = []
     for g in groups:
+        start = 0
+        for k in range(1, len(g) - 1):
+            if k <= start:
+                continue
+            left, right = max(r[g[start:k]]), max(r[g[k + 1:]])
+            if r[g[k]] < r[g[k - 1]] and r[g[k]] <= r[g[k + 1]] and r[g[k]] < 0.5 * min(left, right):
+                split.append(g[start:k + 1])
+                start = k + 1
+        split.append(g[start:])
+    out = []
+    for g in split:
         rg = r[g]
         ln = np.log(tau[g])
         centre = float(np.sum(rg * ln) / rg.sum())
