@@ -34,7 +34,7 @@ BENCH_VENV := benchmarks/.venv
 bench:
 	@if [ -z "$(PYTHON)" ]; then echo "error: ssbkit needs Python >= 3.11 on PATH" >&2; exit 1; fi
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[bench,eis]'
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 lock:

@@ -6,8 +6,10 @@ Two sets:
    its documented start) and copies of it with 0.2 % seeded noise: a batch of the kind a
    cycling study produces (one spectrum per state of charge).
 2. The EISFitpython solid-electrolyte temperature series (7 spectra,
-   ``p(R1,CPE1)-p(R2,CPE2)-CPE3``, modulus weights); both fitters start from ssbkit's
-   automatic guess so that they look for the same minimum.
+   ``p(R1,CPE1)-p(R2,CPE2)-CPE3``, modulus weights): a robustness figure rather than a
+   speed one. ssbkit's automatic path reaches the minimum of the authors' report for every
+   spectrum; from one and the same single start (ssbkit's first guess), how often does each
+   fitter get there?
 
 "Same optimum" is checked, not assumed: impedance.py stops early with its default
 tolerances (curve_fit's 1e-8), 2 % short of the minimum along a flat direction, so it is
@@ -97,7 +99,7 @@ def example(copies: int = 400, peer_copies: int = 40) -> None:
 
 
 def series() -> None:
-    from ssbkit.eis import Spectrum, fit_circuits, guess_parameters
+    from ssbkit.eis import Spectrum, fit_circuit, fit_circuits, guess_parameters
     from ssbkit.eis.circuits import parse_circuit
 
     names = parse_circuit(SERIES).parameter_names
@@ -105,25 +107,32 @@ def series() -> None:
     for celsius in range(140, 201, 10):
         data = np.loadtxt(DATA / "EISFitpython" / "Example-3-4" / f"s04147-{celsius}deg.txt", skiprows=3)
         spectra.append(Spectrum(data[:, 0], data[:, 1] + 1j * data[:, 2]))
-    starts = [guess_parameters(s, SERIES) for s in spectra]
     fit_circuits(spectra[:1], SERIES, weights="modulus")
     t0 = time.perf_counter()
     fits = fit_circuits(spectra, SERIES, weights="modulus")
+    t_auto = time.perf_counter() - t0
+    best = [np.array([fit.parameters[n].value for n in names]) for fit in fits]
+    starts = [guess_parameters(s, SERIES) for s in spectra]
+    t0 = time.perf_counter()
+    ours = [fit_circuit(s, SERIES, initial=g, weights="modulus")
+            for s, g in zip(spectra, starts, strict=True)]
     t_ours = time.perf_counter() - t0
-    # The peer starts from our automatic guess (it has none of its own).
     t0 = time.perf_counter()
-    for s, g in zip(spectra, starts, strict=True):
-        _peer_fit(s.frequency, s.impedance, SERIES, [g[n] for n in names], weight_by_modulus=True)
+    peer = [_peer_fit(s.frequency, s.impedance, SERIES, [g[n] for n in names], weight_by_modulus=True)
+            for s, g in zip(spectra, starts, strict=True)]
     t_peer = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    tight = [_peer_fit(s.frequency, s.impedance, SERIES, [g[n] for n in names], weight_by_modulus=True,
-                       **TIGHT) for s, g in zip(spectra, starts, strict=True)]
-    t_tight = time.perf_counter() - t0
-    worst = max(float(np.max(np.abs(np.array([fit.parameters[n].value for n in names]) / p - 1)))
-                for fit, p in zip(fits, tight, strict=True))
-    _report("EISFitpython 140-200 °C series, p(R1,CPE1)-p(R2,CPE2)-CPE3, modulus weights, "
-            "both from ssbkit's automatic guess",
-            len(spectra), t_ours, t_peer, len(spectra), t_tight, worst)
+
+    def reached(values: list[np.ndarray]) -> int:
+        return sum(bool(np.max(np.abs(v / b - 1)) < 1e-3) for v, b in zip(values, best, strict=True))
+
+    n = len(spectra)
+    ours_values = [np.array([f.parameters[k].value for k in names]) for f in ours]
+    print(f"  EISFitpython 140-200 °C series, {SERIES}, modulus weights: {n} spectra")
+    print(f"    ssbkit, automatic (guess, candidate starts, fallback) {1e3 * t_auto / n:7.1f} ms/spectrum; "
+          "this is the minimum of the authors' report")
+    print(f"    from ssbkit's first guess, one start each:  ssbkit {1e3 * t_ours / n:6.1f} ms/spectrum, "
+          f"reaches it in {reached(ours_values)}/{n}; impedance.py {1e3 * t_peer / n:6.1f} ms/spectrum, "
+          f"reaches it in {reached(peer)}/{n}")
 
 
 def main() -> None:

@@ -51,3 +51,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    print()
+    import eis_fit
+
+    eis_fit.main()
