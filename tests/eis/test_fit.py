@@ -48,12 +48,6 @@ def test_noise_free_truth_is_recovered_from_the_automatic_guess(case):
     assert fit.chi_square < 1e-20
 
 
-# Fix suggested: split clusters at valleys of r(ln τ); subtract the slope-based spike (_spike
-# finds Q and n exactly in these spectra) before the NNLS instead of a free spike column.
-GUESS_MERGES_ARCS = (
-    "guess.py _clusters: NNLS resistances above 1e-4 of their total form one cluster, so two "
-    "overlapping depressed arcs become one process, and beside a spike the slow continuum NNLS "
-    "puts next to the spike column lifts that threshold above a 100 Ω bulk arc")
 TWO_ZARC = ("R0-ZARC1-ZARC2", {"R0": 10.0, "ZARC1_0": 100.0, "ZARC1_1": 1e-6, "ZARC1_2": 0.95,
                                "ZARC2_0": 1000.0, "ZARC2_1": 1e-3, "ZARC2_2": 0.9})
 ARC_AND_SPIKE = ("R0-p(R1,C1)-CPE2", {"R0": 10.0, "R1": 100.0, "C1": 1e-9, "CPE2_0": 1e-6, "CPE2_1": 0.7})
@@ -62,19 +56,14 @@ CLOSER_ARCS = ("p(R1,CPE1)-p(R2,CPE2)-CPE3",
                 "CPE3_0": 1e-6, "CPE3_1": 0.6})
 
 
-def merged(*case, id):
-    return pytest.param(*case, id=id, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                              reason=GUESS_MERGES_ARCS))
-
-
 @pytest.mark.parametrize(("circuit", "truth", "frequency"), [
     pytest.param(*PELLET, F, id="pellet"),
     pytest.param(*RANDLES, F, id="randles"),
     pytest.param(*ZARC, F, id="zarc"),
-    merged(*BULK_GB, F, id="bulk+gb"),
-    merged(*BULK_GB, WIDE, id="bulk+gb-10MHz-10mHz"),
-    merged(*TWO_ZARC, WIDE, id="two-zarc"),
-    merged(*ARC_AND_SPIKE, WIDE, id="rc-arc-and-spike"),
+    pytest.param(*BULK_GB, F, id="bulk+gb"),
+    pytest.param(*BULK_GB, WIDE, id="bulk+gb-10MHz-10mHz"),
+    pytest.param(*TWO_ZARC, WIDE, id="two-zarc"),
+    pytest.param(*ARC_AND_SPIKE, WIDE, id="rc-arc-and-spike"),
 ])
 def test_the_guess_alone_leads_the_fit_to_the_truth(circuit, truth, frequency):
     # Without the multi-start fallback: the data-derived starts themselves must do it.
@@ -84,11 +73,11 @@ def test_the_guess_alone_leads_the_fit_to_the_truth(circuit, truth, frequency):
 
 
 @pytest.mark.parametrize(("circuit", "truth"), [
-    merged(*ARC_AND_SPIKE, id="rc-arc-and-spike"),
-    merged(*CLOSER_ARCS, id="bulk+gb-closer"),
+    pytest.param(*ARC_AND_SPIKE, id="rc-arc-and-spike"),
+    pytest.param(*CLOSER_ARCS, id="bulk+gb-closer"),
 ])
 def test_noise_free_truth_over_ten_decades(circuit, truth):
-    # Even with multi-start the fit ends far away (chi-square 8 and 3.9 against 0).
+    # Regression: before clusters were split at valleys these ended far away (chi-square 8 and 3.9).
     fit = fit_circuit(simulate_spectrum(circuit, truth, WIDE), circuit)
     assert fit.success, fit.message
     assert worst_relative_error(fit, truth) < 1e-6
@@ -232,9 +221,6 @@ def test_a_bound_that_keeps_the_truth_inside_changes_nothing():
     assert worst_relative_error(fit, truth) < 1e-6
 
 
-@pytest.mark.xfail(strict=True, raises=InputError, reason=(
-    "fit.py _prepare: a guessed start outside user bounds is refused as 'initial value R0 = "
-    "9.99 lies outside its bounds' though no initial was given; clip guessed values instead"))
 def test_bounds_without_a_starting_value_start_from_a_guess_moved_inside_them():
     circuit, truth = RANDLES
     s = simulate_spectrum(circuit, truth, F)

@@ -57,10 +57,6 @@ def test_find_processes_uses_only_unmasked_points():
     assert find_processes(Spectrum(s.frequency, spoiled)) != removed
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "guess.py _clusters: every NNLS resistance above 1e-4 of the total joins a cluster, and "
-    "two ZARC distributions overlap far above that, so two arcs three decades apart come "
-    "out as one process (1100 Ω at 5e-4 s); split clusters at valleys of r(ln τ)"))
 def test_find_processes_separates_two_depressed_arcs():
     s = simulate_spectrum("R0-ZARC1-ZARC2", {"R0": 10.0, "ZARC1_0": 100.0, "ZARC1_1": 1e-6, "ZARC1_2": 0.9,
                                              "ZARC2_0": 1000.0, "ZARC2_1": 1e-3, "ZARC2_2": 0.8}, WIDE)
@@ -98,11 +94,6 @@ def test_guess_reads_the_blocking_spike_and_the_inductive_tail():
     assert g["C2"] == pytest.approx(1e-6, rel=0.1) and g["R1"] == pytest.approx(100.0, rel=0.1)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "guess.py _voigt with a spike column: NNLS shares the spike with a free capacitor and a "
-    "slow RC continuum of ~1e6 Ω, which lifts the 1e-4 cluster threshold above the 100 Ω "
-    "bulk arc; the start has R1 ≈ 1.3 MΩ. Subtracting the slope-based spike (_spike finds "
-    "Q = 1e-6, n = 0.7 exactly) before the NNLS recovers 100.3 Ω at 1.0e-7 s"))
 def test_guess_finds_an_ideal_bulk_arc_beside_a_depressed_spike():
     truth = {"R0": 10.0, "R1": 100.0, "C1": 1e-9, "CPE2_0": 1e-6, "CPE2_1": 0.7}
     g = guess_parameters(simulate_spectrum("R0-p(R1,C1)-CPE2", truth, WIDE), "R0-p(R1,C1)-CPE2")

@@ -279,14 +279,26 @@ def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, floa
     voigt = _voigt(data, spike_n)
     if blocking and voigt.inverse_q > 0:
         spike_q = 1 / voigt.inverse_q
-    processes = list(voigt.processes)
+    if blocking:
+        # Also the arcs of what is left once the slope-based spike is taken away: beside a
+        # strongly depressed spike the NNLS may spread it over a slow continuum instead.
+        q0, n0 = _spike(data)
+        rest = Spectrum(data.frequency, data.impedance - 1 / (q0 * (2j * np.pi * data.frequency) ** n0))
+        other = _voigt(rest, None)
+    process_sets = [list(voigt.processes)]
+    if blocking:
+        window = [p for p in other.processes if p.tau < 1 / scales.omega_min]
+        if window:
+            process_sets.append(window)
     # A diffusion element nested in an arc (R2-Wo1) takes the slowest processes: try the
     # slowest one alone and the slowest two merged, and let the misfit choose.
-    splits: list[tuple[list[Process], Process | None]] = [(processes, None)]
-    if any(_has_nested_diffusion(a) for a in arcs) and len(processes) > len(arcs):
-        ordered = sorted(processes, key=lambda p: p.tau)
-        splits = [(ordered[:-k], _fit_processes(ordered[-k:], 1)[0])
-                  for k in (1, 2) if len(ordered) - k >= max(len(arcs), 1)]
+    splits: list[tuple[list[Process], Process | None]] = []
+    for processes in process_sets:
+        splits.append((processes, None))
+        if any(_has_nested_diffusion(a) for a in arcs) and len(processes) > len(arcs):
+            ordered = sorted(processes, key=lambda p: p.tau)
+            splits[-1:] = [(ordered[:-k], _fit_processes(ordered[-k:], 1)[0])
+                           for k in (1, 2) if len(ordered) - k >= max(len(arcs), 1)] or splits[-1:]
     splits = [(_fit_processes(rest, len(arcs), rule) if arcs else rest, tail)
               for rest, tail in splits for rule in (("largest", "nearest", "drop") if arcs else ("largest",))]
 
