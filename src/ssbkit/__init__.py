@@ -4,12 +4,13 @@ Subpackages, one per task:
 
 - ``core``       units, ``Estimate``, ``Result``, errors, validation, reader registry
 - ``synthesis``  formulas, precursor recipes, ball-mill plans and milling dose
-- ``eis``        impedance spectra, circuit elements and strings, synthetic spectra
+- ``eis``        impedance: spectra, circuits, fitting with data-derived starts, lin-KK,
+                 pellet conductivity, DC polarisation, Arrhenius, synthetic data, plots
 - ``io``         readers for instrument files (registered through entry points)
 - ``cli``        the ``ssbkit`` command
 - ``testing``    assertions and helpers for tests of ssbkit and of code built on it
 
-Impedance fitting, DRT, cycling, pressure, XRD, NMR and the study database arrive as
+DRT, cycling, pressure, XRD, NMR and the study database arrive as
 their own subpackages, or extend these, with the same shape.
 """
 
