@@ -587,9 +587,16 @@ def _relative_rms(batch: _Batch, k: int, theta: np.ndarray) -> float:
 
 
 def _poor(solution: _Solution, item: _Prepared, batch: _Batch, k: int) -> bool:
-    """A guessed start that led nowhere good: no convergence, or a residual far above both
-    what the data allow (the residual of the Voigt description)."""
+    """A guessed start that led nowhere good: no convergence, a parameter run off by more
+    than six decades, or a residual far above what the data allow (the residual of the
+    Voigt description)."""
     if not solution.converged[0]:
+        return True
+    # A parameter that ran off by more than six decades from a data-derived start (R0 → 1e-29)
+    # has usually left the basin the data describe.
+    theta0 = batch.transform.inverse(item.values[batch.free])
+    runaway = (batch.transform.kind == _EXP) & (np.abs(solution.theta[0] - theta0) > math.log(1e6))
+    if runaway.any():
         return True
     if not math.isfinite(item.voigt_rms):
         return False
