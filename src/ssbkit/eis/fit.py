@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +56,7 @@ WEIGHTS = ("modulus", "unit", "proportional")
 # a flexible Voigt model of the same data (an estimate of what the data allow).
 _POOR_FIT_RATIO = 3.0
 # How many data-derived starts (ways of assigning processes to arcs) are fitted.
-_CANDIDATE_STARTS = 6
+_CANDIDATE_STARTS = 8
 # Multi-start: every start runs this many iterations, then the best three run on.
 _SCOUT_ITERATIONS = 40
 
@@ -538,7 +539,9 @@ def fit_circuits(
     lower, upper = _bounds(model, bounds)
     transform = _Transform(lower[free], upper[free])
     prepared = [_prepare(s, model, given, held, free, lower, upper) for s in spectra]
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    # Each spectrum's multi-start draws come from (seed, its own data), so a spectrum gets the
+    # same starts whether it is fitted alone or anywhere in a batch.
+    base = int(rng.integers(2**63)) if isinstance(rng, np.random.Generator) else int(rng)
     settings = {"multistart": multistart, "max_iterations": max_iterations,
                 "bounds": {k: list(v) for k, v in (bounds or {}).items()}}
 
@@ -558,7 +561,9 @@ def fit_circuits(
             if item.alternatives:
                 best = _best_of(batch, k, best, np.stack(item.alternatives), max_iterations)
             if item.guessed and multistart > 0 and _poor(best, item, batch, k):
-                best = _multistart(batch, k, best, theta0[k], multistart, max_iterations, generator)
+                own = np.random.default_rng([base, zlib.crc32(item.data.frequency.tobytes()
+                                                              + item.data.impedance.tobytes())])
+                best = _multistart(batch, k, best, theta0[k], multistart, max_iterations, own)
                 how += " + multistart"
             results[i] = _result(item, model, batch, k, best, held, weights, how, settings)
     return results  # type: ignore[return-value]

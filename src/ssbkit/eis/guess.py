@@ -77,7 +77,7 @@ class _Voigt:
     inverse_q: float = 0.0  # of the spike column, when one was given
 
 
-def _voigt(spectrum: Spectrum, spike_n: float | None = None) -> _Voigt:
+def _voigt(spectrum: Spectrum, spike_n: float | None = None, *, modulus: np.ndarray | None = None) -> _Voigt:
     """The NNLS description. With ``spike_n`` a blocking-electrode column 1/(jω)^n (its
     weight is 1/Q) stands for the spike, and no Voigt element is slower than the lowest
     frequency, so that a strongly depressed spike is not read as an arc."""
@@ -92,7 +92,7 @@ def _voigt(spectrum: Spectrum, spike_n: float | None = None) -> _Voigt:
     a_re = np.hstack([np.ones((f.size, 1)), np.zeros((f.size, 2)), spike.real[:, None], 1 / (1 + wt**2)])
     a_im = np.hstack([np.zeros((f.size, 1)), omega[:, None], -1 / omega[:, None], spike.imag[:, None],
                       -wt / (1 + wt**2)])
-    scale = 1 / np.abs(z)
+    scale = 1 / (np.abs(z) if modulus is None else modulus)  # weights: of the measured |Z|
     a = np.vstack([a_re * scale[:, None], a_im * scale[:, None]])
     b = np.concatenate([z.real * scale, z.imag * scale])
     norms = np.linalg.norm(a, axis=0)
@@ -284,7 +284,7 @@ def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, floa
         # strongly depressed spike the NNLS may spread it over a slow continuum instead.
         q0, n0 = _spike(data)
         rest = Spectrum(data.frequency, data.impedance - 1 / (q0 * (2j * np.pi * data.frequency) ** n0))
-        other = _voigt(rest, None)
+        other = _voigt(rest, None, modulus=np.abs(data.impedance))
     process_sets = [list(voigt.processes)]
     if blocking:
         window = [p for p in other.processes if p.tau < 1 / scales.omega_min]
@@ -299,8 +299,18 @@ def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, floa
             ordered = sorted(processes, key=lambda p: p.tau)
             splits[-1:] = [(ordered[:-k], _fit_processes(ordered[-k:], 1)[0])
                            for k in (1, 2) if len(ordered) - k >= max(len(arcs), 1)] or splits[-1:]
-    splits = [(_fit_processes(rest, len(arcs), rule) if arcs else rest, tail)
-              for rest, tail in splits for rule in (("largest", "nearest", "drop") if arcs else ("largest",))]
+    rules = ("largest", "nearest", "drop") if arcs else ("largest",)
+    reduced = [(_fit_processes(rest, len(arcs), rule) if arcs else rest, tail)
+               for rest, tail in splits for rule in rules]
+    # And every choice of as many of the (up to six) largest processes as there are arcs, the
+    # rest ignored: beside a spike the NNLS can put more resistance in slow leftovers than in
+    # the arc the circuit means, and only the misfit can tell which is which.
+    for rest, tail in splits:
+        if arcs and len(rest) > len(arcs):
+            top = sorted(rest, key=lambda p: -p.resistance)[:6]
+            reduced += [(sorted(combo, key=lambda p: p.tau), tail)
+                        for combo in itertools.combinations(top, len(arcs))]
+    splits = reduced
 
     base: dict[str, float] = {}
     resistors = [t for t in terms if isinstance(t, _Leaf) and t.element.symbol == "R"]
@@ -341,7 +351,14 @@ def _ranked(spectrum: Spectrum, model: Circuit, candidates: list[dict[str, float
             err = float(np.mean(np.abs(z - data.impedance) ** 2 / np.abs(data.impedance) ** 2))
             errors.append(err if math.isfinite(err) else math.inf)
     order = sorted(range(len(candidates)), key=errors.__getitem__)
-    return [candidates[i] for i in order]
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for i in order:  # equal starts (two reductions that agree) are fitted once
+        key = tuple(sorted((k, float(f"{v:.6g}")) for k, v in candidates[i].items()))
+        if key not in seen:
+            seen.add(key)
+            unique.append(candidates[i])
+    return unique
 
 
 def guess_candidates(spectrum: Spectrum, circuit: str | Circuit, *,
