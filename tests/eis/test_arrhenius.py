@@ -304,3 +304,24 @@ def test_the_global_fit_series_in_celsius():
         ours = arrhenius(t_c - 0.15, sigma, temperature_unit="°C")  # their 273 K offset
         assert ours.activation_energy.value == pytest.approx(theirs["ea"], abs=2e-4)
         assert ours.activation_energy.stderr == pytest.approx(theirs["ea_se"], abs=1e-4)
+
+
+def test_a_table_in_degrees_celsius_and_ms_per_cm_gives_the_activation_energy(tmp_path):
+    from ssbkit.eis.arrhenius import arrhenius_from_table
+
+    kelvin = np.array([253.15, 273.15, 298.15, 323.15, 353.15])
+    sigma_s_cm = 1e4 / kelvin * np.exp(-0.28 / (8.617333262e-5 * kelvin))
+    table = tmp_path / "sigma.csv"
+    np.savetxt(table, np.column_stack([kelvin - 273.15, 1e3 * sigma_s_cm]), delimiter=",",
+               header="temperature [°C],conductivity [mS/cm]", comments="", encoding="utf-8")
+    result = arrhenius_from_table(table)
+    assert result.activation_energy.value == pytest.approx(0.28, rel=1e-9)
+
+
+def test_a_table_without_a_conductivity_column_is_refused_naming_its_columns(tmp_path):
+    from ssbkit.eis.arrhenius import arrhenius_from_table
+
+    table = tmp_path / "sigma.csv"
+    table.write_text("temperature [K],resistance [Ohm]\n300,10\n320,8\n")
+    with pytest.raises(InputError, match="conductivity.*'resistance \\[Ohm\\]'"):
+        arrhenius_from_table(table)

@@ -241,7 +241,9 @@ def arrhenius_command(files: tuple[Path, ...], table: Path | None, form: str, te
     if (table is None) == (not files):
         raise InputError("give either FILES or --table", source="--table")
     if table is not None:
-        result = _table_arrhenius(table, form)
+        from ssbkit.eis.arrhenius import arrhenius_from_table
+
+        result = arrhenius_from_table(table, form=form)
     else:
         if thickness_mm is None:
             raise InputError("--thickness-mm is needed to turn resistances into conductivities",
@@ -277,31 +279,6 @@ def _temperatures(spectra: list[Any], temperatures_c: str) -> list[float]:
         raise InputError(f"no temperature recorded in {', '.join(missing)}; give --temperatures-c",
                          source="--temperatures-c")
     return [float(s.metadata["temperature_K"]) for s in spectra]
-
-
-def _table_arrhenius(path: Path, form: str) -> Any:
-    import pandas as pd
-
-    from ssbkit.eis.arrhenius import arrhenius
-
-    try:
-        frame = pd.read_csv(path, sep=None, engine="python")
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"cannot read the table: {exc}", source=path) from None
-    columns = {c.strip(): c for c in frame.columns}
-    if "temperature [K]" in columns:
-        temperature = frame[columns["temperature [K]"]].to_numpy(float)
-    elif "temperature [°C]" in columns or "temperature [degC]" in columns:
-        temperature = frame[columns.get("temperature [°C]") or columns["temperature [degC]"]].to_numpy(float) + 273.15
-    else:
-        raise InputError("needs a column 'temperature [K]' or 'temperature [°C]'; found "
-                         + ", ".join(map(repr, columns)), source=path)
-    if "conductivity [S/cm]" not in columns:
-        raise InputError("needs a column 'conductivity [S/cm]'; found " + ", ".join(map(repr, columns)), source=path)
-    sigma = frame[columns["conductivity [S/cm]"]].to_numpy(float)
-    key = "conductivity stderr [S/cm]"
-    stderr = frame[columns[key]].to_numpy(float) if key in columns else None
-    return arrhenius(temperature, sigma, stderr=stderr, form=form)
 
 
 @eis.command("dcpol")

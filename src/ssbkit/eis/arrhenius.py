@@ -42,7 +42,7 @@ from ssbkit.core.results import Estimate, Result, make_provenance
 from ssbkit.core.units import BOLTZMANN_EV, convert, dimension_of
 from ssbkit.core.validate import finite_array, in_range, one_of
 
-__all__ = ["ArrheniusResult", "arrhenius", "arrhenius_from_conductivities"]
+__all__ = ["ArrheniusResult", "arrhenius", "arrhenius_from_conductivities", "arrhenius_from_table"]
 
 FORMS = {
     "sigmaT": ("σT = A·exp(−Ea/(k_B·T))", "S·K/cm"),
@@ -295,3 +295,36 @@ def arrhenius_from_conductivities(results: Sequence[Any], *, form: str = "sigmaT
         message = f"{result.message}; {note}" if result.message else note
         result = dataclasses.replace(result, message=message)
     return result
+
+
+def arrhenius_from_table(path: Any, *, form: str = "sigmaT", **options: Any) -> ArrheniusResult:
+    """``arrhenius`` of a CSV/TSV table with ``name [unit]`` columns: ``temperature [K]`` (or
+    ``[°C]``), ``conductivity [S/cm]`` (any conductivity unit) and optionally
+    ``conductivity stderr [S/cm]``."""
+    import pandas as pd
+
+    from ssbkit.core.units import parse_label
+
+    try:
+        frame = pd.read_csv(path, sep=None, engine="python")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read the table: {exc}", source=path) from None
+    found = ", ".join(repr(str(c).strip()) for c in frame.columns)
+    labels = {}
+    for column in frame.columns:
+        try:
+            name, unit = parse_label(str(column).strip())
+        except InputError:
+            continue
+        labels[name] = (column, unit)
+    for needed in ("temperature", "conductivity"):
+        if needed not in labels:
+            raise InputError(f"needs a column '{needed} [unit]'; found {found}", source=path)
+    (t_col, t_unit), (s_col, s_unit) = labels["temperature"], labels["conductivity"]
+    sigma = convert(frame[s_col].to_numpy(float), s_unit, "S/cm")
+    stderr = None
+    if "conductivity stderr" in labels:
+        e_col, e_unit = labels["conductivity stderr"]
+        stderr = convert(frame[e_col].to_numpy(float), e_unit, "S/cm")
+    return arrhenius(frame[t_col].to_numpy(float), sigma, stderr=stderr, form=form,
+                     temperature_unit=t_unit, **options)

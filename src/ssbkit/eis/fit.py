@@ -233,13 +233,6 @@ class _Batch:
         j = np.concatenate([jac.real / w_re[..., None], jac.imag / w_im[..., None]], axis=1)
         return r, j
 
-    def residual(self, theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        full, _ = self.parameters(theta, rows)
-        z = self.model.impedance(self.frequency[rows], full) if rows.size == 1 else \
-            self.model.impedance_and_jacobian(self.frequency[rows], full)[0]
-        diff = z - self.impedance[rows]
-        return np.concatenate([diff.real / self.weight_re[rows], diff.imag / self.weight_im[rows]], axis=1)
-
 
 def _weights(z: np.ndarray, weights: str) -> tuple[np.ndarray, np.ndarray]:
     if weights == "unit":
