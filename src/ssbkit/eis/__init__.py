@@ -1,7 +1,6 @@
 """Impedance spectroscopy: spectra, equivalent circuits, fitting, Kramers–Kronig,
-conductivity, DC polarisation and Arrhenius analysis.
-
-DRT is still to come (issue 4).
+conductivity, DC polarisation, Arrhenius analysis and the distribution of relaxation
+times (DRT).
 """
 
 from ssbkit.eis.arrhenius import ArrheniusResult, arrhenius, arrhenius_from_conductivities
@@ -17,6 +16,8 @@ from ssbkit.eis.conductivity import (
 )
 from ssbkit.eis.data import Chronoamperometry, Spectrum
 from ssbkit.eis.dcpol import DCPolarisationResult, electronic_conductivity
+from ssbkit.eis.drt import DRTPeak, DRTResult, deconvolve_peaks, drt, drt_batch
+from ssbkit.eis.drt_basis import RBF_TYPES, drt_basis
 from ssbkit.eis.elements import ELEMENTS, Element, ParameterSpec
 from ssbkit.eis.fit import FitResult, fit_circuit, fit_circuits
 from ssbkit.eis.guess import find_processes, guess_parameters
@@ -25,6 +26,9 @@ from ssbkit.eis.simulate import simulate_polarisation, simulate_spectrum
 
 __all__ = [
     "ELEMENTS",
+    "RBF_TYPES",
+    "DRTPeak",
+    "DRTResult",
     "ArrheniusResult",
     "Chronoamperometry",
     "Circuit",
@@ -40,6 +44,10 @@ __all__ = [
     "arrhenius_from_conductivities",
     "assign_arcs",
     "conductivity_from_fit",
+    "deconvolve_peaks",
+    "drt",
+    "drt_basis",
+    "drt_batch",
     "effective_capacitance",
     "electronic_conductivity",
     "find_processes",
