@@ -325,26 +325,28 @@ def _ridge_terms(problem: _Problem, rhs: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _scores(problem: _Problem, q: np.ndarray, outside: np.ndarray, lams: np.ndarray,
             method: str) -> np.ndarray:
-    """GCV-type scores (B, L) of the unconstrained ridge for each λ."""
+    """GCV-type scores (B, L) of the unconstrained ridge; ``lams`` is (L,) or (B, L)."""
     s = problem.s
-    t = (lams / problem.c)[:, None]  # (L, 1)
-    den = s + t * (1.0 - s)  # (L, P)
+    lams = np.atleast_2d(lams)
+    t = (lams / problem.c)[..., None]  # (B|1, L, 1)
+    den = s + t * (1.0 - s)  # (B|1, L, P)
     keep = t * (1.0 - s) / den  # 1 − s d: the fraction of each component left in the residual
     q2 = q * q  # (B, P)
-    residual = outside[:, None] + q2 @ (keep**2).T  # (B, L)
+    shape = (q.shape[0], *den.shape[1:])
+    residual = outside[:, None] + np.einsum("bp,blp->bl", q2, np.broadcast_to(keep**2, shape))
     n = problem.n
-    trace = (s / den).sum(axis=1)  # tr K (L,)
+    trace = (s / den).sum(axis=-1)  # tr K (B|1, L)
     if method == "lcurve":
-        seminorm = q2 @ ((1.0 - s) * s / den**2).T / problem.c  # xᵀMx in scaled units
+        seminorm = np.einsum("bp,blp->bl", q2, np.broadcast_to((1.0 - s) * s / den**2, shape)) / problem.c
         return _curvature(np.log(np.maximum(residual, 1e-300)), np.log(np.maximum(seminorm, 1e-300)),
-                          np.log(lams))
+                          np.log(lams[0]))
     if method == "mgcv":
         rho = 1.3 if n < 50 else 2.0
         return n * residual / np.maximum(n - rho * trace, 1e-12) ** 2
     gcv = n * residual / np.maximum(n - trace, 1e-12) ** 2
     if method == "rgcv":
         xi = 0.2 if n < 100 else 0.3
-        return (xi + (1.0 - xi) * (s**2 / den**2).sum(axis=1) / n) * gcv
+        return (xi + (1.0 - xi) * (s**2 / den**2).sum(axis=-1) / n) * gcv
     return gcv
 
 
@@ -357,24 +359,30 @@ def _curvature(rho: np.ndarray, eta: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _choose_gcv(problem: _Problem, rhs: np.ndarray, method: str) -> np.ndarray:
+    """λ per spectrum: the best of a log grid, then a finer grid between its neighbours."""
     q, outside = _ridge_terms(problem, rhs)
     lams = _grid()
     if method == "lcurve":
         fine = np.logspace(math.log10(lams[0]), math.log10(lams[-1]), 8 * lams.size)
         scores = _scores(problem, q, outside, fine, method)
         return fine[np.argmin(scores[:, 2:-2], axis=1) + 2]
-    scores = _scores(problem, q, outside, lams, method)
-    best = np.argmin(scores, axis=1)
-    out = lams[best].copy()
-    for i, j in enumerate(best):
-        lo, hi = math.log(lams[max(j - 1, 0)]), math.log(lams[min(j + 1, lams.size - 1)])
-
-        def score(x: float, i: int = i) -> float:
-            return float(_scores(problem, q[i:i + 1], outside[i:i + 1], np.array([math.exp(x)]),
-                                 method)[0, 0])
-
-        out[i] = math.exp(_brent(score, lo, hi))
-    return out
+    best = np.argmin(_scores(problem, q, outside, lams, method), axis=1)
+    lo = np.log(lams[np.maximum(best - 1, 0)])
+    hi = np.log(lams[np.minimum(best + 1, lams.size - 1)])
+    steps = np.linspace(0.0, 1.0, 41)
+    log_fine = lo[:, None] + (hi - lo)[:, None] * steps[None, :]  # (B, 41)
+    scores = _scores(problem, q, outside, np.exp(log_fine), method)
+    k = np.clip(np.argmin(scores, axis=1), 1, steps.size - 2)
+    rows = np.arange(len(k))
+    y0, y1, y2 = scores[rows, k - 1], scores[rows, k], scores[rows, k + 1]
+    curve = y0 - 2.0 * y1 + y2
+    h = log_fine[rows, 1] - log_fine[rows, 0]
+    shift = np.where(curve > 0, 0.5 * (y0 - y2) / np.where(curve > 0, curve, 1.0), 0.0)
+    chosen = log_fine[rows, k] + np.clip(shift, -1.0, 1.0) * h
+    best_on_grid = log_fine[rows, np.argmin(scores, axis=1)]
+    # the parabola only refines an interior minimum; at an end of the range keep the end
+    at_end = (np.argmin(scores, axis=1) == 0) | (np.argmin(scores, axis=1) == steps.size - 1)
+    return np.exp(np.where(at_end, best_on_grid, chosen))
 
 
 def _brent(fn: Any, lo: float, hi: float) -> float:
@@ -443,19 +451,61 @@ def _nnls_dense(a: np.ndarray, rhs: np.ndarray, penalty: np.ndarray, lam: float)
 
 
 def _solve_many(problem: _Problem, rhs: np.ndarray, lams: np.ndarray, nonneg: bool) -> np.ndarray:
-    """Scaled coefficients (B, P) for right-hand sides (B, n), each at its own λ."""
-    from scipy.optimize import nnls
+    """Scaled coefficients (B, P) for right-hand sides (B, n), each at its own λ.
 
+    The ridge solution of every spectrum comes from the shared decomposition. Where it has
+    negative entries, the non-negative solution is found by a primal–dual active-set
+    iteration (Hintermüller, Ito & Kunisch 2002) started from the active set of the previous
+    spectrum of the batch, which is usually right or nearly so in a series; when that does
+    not settle within a few steps, the Lawson–Hanson NNLS of SciPy decides.
+    """
     b = rhs @ problem.b_map
     den = problem.s[None, :] + (lams[:, None] / problem.c) * (1.0 - problem.s[None, :])
     x = (b / den) @ problem.t_map.T
     if not nonneg:
         return x
     tol = 1e-12 * np.maximum(np.abs(x).max(axis=1), 1e-300)
-    for i in np.flatnonzero((x < -tol[:, None]).any(axis=1)):
-        root = np.sqrt(den[i])
-        x[i] = nnls(root[:, None] * problem.v_map, b[i] / root, maxiter=50 * x.shape[1])[0]
+    todo = np.flatnonzero((x < -tol[:, None]).any(axis=1))
+    if todo.size == 0:
+        return x
+    gram = problem.design.T @ problem.design
+    grad_rhs = rhs @ problem.design  # Aᵀz (B, P)
+    hessian, last_lam, active = None, None, None
+    for i in todo:
+        if hessian is None or lams[i] != last_lam:
+            hessian, last_lam = gram + lams[i] * problem.penalty, lams[i]
+        start = x[i] < 0 if active is None else active
+        solution = _active_set(hessian, grad_rhs[i], start)
+        if solution is None:
+            from scipy.optimize import nnls
+
+            root = np.sqrt(den[i])
+            solution = nnls(root[:, None] * problem.v_map, b[i] / root, maxiter=50 * x.shape[1])[0]
+        x[i] = solution
+        active = solution <= 0
     return x
+
+
+def _active_set(hessian: np.ndarray, c: np.ndarray, active: np.ndarray, steps: int = 6) -> np.ndarray | None:
+    """min ½xᵀHx − cᵀx, x ≥ 0 by primal–dual active sets; None if not settled in ``steps``."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    x = np.zeros_like(c)
+    for _ in range(steps):
+        free = np.flatnonzero(~active)
+        x[:] = 0.0
+        if free.size:
+            try:
+                factor = cho_factor(hessian[np.ix_(free, free)], check_finite=False)
+            except np.linalg.LinAlgError:
+                return None
+            x[free] = cho_solve(factor, c[free], check_finite=False)
+        gradient = hessian @ x - c
+        new = np.where(active, gradient > 0, x < 0)
+        if np.array_equal(new, active):
+            return np.maximum(x, 0.0)
+        active = new
+    return None
 
 
 def _solve_one(problem: _Problem, rhs: np.ndarray, lam: float) -> np.ndarray:
@@ -608,6 +658,8 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
     gammas = x_all[:, problem.offset:]
     grid = _PeakGrid.of(basis)
     g_wide = gammas @ grid.wide_eval.T  # (B, K): γ on the fine grid extended by 3 decades
+    cumulative = np.zeros_like(g_wide)  # ∫γ d ln τ from the left end of the wide grid
+    np.cumsum(0.5 * (g_wide[:, 1:] + g_wide[:, :-1]) * grid.step, axis=1, out=cumulative[:, 1:])
     g_grid = gammas @ grid.grid_eval.T
     omega = 2.0 * np.pi * f
     provenance = make_provenance(
@@ -637,7 +689,8 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
             frequency=f, impedance=z[k], impedance_fit=model, tau=tau, gamma=g_grid[k],
             coefficients=gamma_x, tau_fine=grid.fine, gamma_fine=g_wide[k, grid.inner],
             R_inf=r_inf, L0=l0, R_pol=float(basis.weights @ gamma_x), lam=float(lams[k]),
-            lambda_method=method, peaks=_find_peaks(grid, g_wide[k], opts.prominence),
+            lambda_method=method,
+            peaks=_find_peaks(grid, g_wide[k], cumulative[k], opts.prominence),
             rbf=opts.rbf, epsilon=float(eps), order=opts.order, data=opts.data,
             inductance=opts.inductance, message=message,
             residual_rms=float(np.sqrt(np.mean(np.concatenate([rel.real, rel.imag]) ** 2))),
@@ -655,6 +708,7 @@ class _PeakGrid:
     inner: slice
     wide_eval: np.ndarray
     grid_eval: np.ndarray
+    step: float  # spacing of the wide grid in ln τ
 
     @classmethod
     def of(cls, basis: DRTBasis) -> _PeakGrid:
@@ -668,7 +722,7 @@ class _PeakGrid:
         wide = 10.0 ** (lo + step * np.arange(-pad, n + pad))
         inner = slice(pad, pad + n)
         grid = cls(fine=wide[inner], wide=wide, inner=inner, wide_eval=basis.evaluation(wide),
-                   grid_eval=basis.evaluation(basis.tau))
+                   grid_eval=basis.evaluation(basis.tau), step=step * math.log(10.0))
         for array in (grid.fine, grid.wide, grid.wide_eval, grid.grid_eval):
             array.flags.writeable = False
         if len(_PEAK_GRIDS) > 32:
@@ -680,7 +734,8 @@ class _PeakGrid:
 _PEAK_GRIDS: dict[int, tuple[DRTBasis, _PeakGrid]] = {}
 
 
-def _find_peaks(grid: _PeakGrid, g_wide: np.ndarray, prominence: float) -> tuple[DRTPeak, ...]:
+def _find_peaks(grid: _PeakGrid, g_wide: np.ndarray, cumulative: np.ndarray,
+                prominence: float) -> tuple[DRTPeak, ...]:
     """Peaks of γ on the fine grid, each with its area between the neighbouring valleys."""
     from scipy.signal import find_peaks
 
@@ -694,8 +749,6 @@ def _find_peaks(grid: _PeakGrid, g_wide: np.ndarray, prominence: float) -> tuple
         return ()
     start = grid.inner.start
     cuts = [start + int(i + np.argmin(g[i:j + 1])) for i, j in zip(idx[:-1], idx[1:], strict=True)]
-    lt = np.log(grid.wide)
-    cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (g_wide[1:] + g_wide[:-1]) * np.diff(lt))])
     bounds = [0, *cuts, grid.wide.size - 1]
     fine = grid.fine
     return tuple(

@@ -22,6 +22,8 @@ each function is 1/c times as wide at half maximum as the mean spacing of ln(1/f
 (ε = c · FWHM_φ / Δ), or it is given directly. Piecewise-linear (PWL) basis functions use
 trapezoid weights and finite differences instead (x = γ at the nodes); their first-order
 penalty is the exact inner product of the hat functions' slopes, Σ (xᵢ₊₁ − xᵢ)²/Δᵢ.
+Two functions have a kink at their centre (C0 Matérn, Cauchy): their second derivative
+holds a delta, which the second-order penalty leaves out, as DRTtools does.
 
 Why written here: pyDRTtools computes every matrix element with ``scipy.integrate.quad``,
 again for every spectrum (0.2–0.5 s), and has no cache. The integrals depend on ωₙτₘ
@@ -207,8 +209,8 @@ def _reach(rbf: str, epsilon: float) -> float:
 def _nodes(rbf: str, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
     """Composite Gauss–Legendre nodes and weights on [−reach, reach]."""
     reach = _reach(rbf, epsilon)
-    width = min(0.25, 0.25 / epsilon)
-    panels = max(8, math.ceil(2.0 * reach / width))
+    width = min(0.5, 0.5 / epsilon)
+    panels = 2 * max(4, math.ceil(reach / width))  # even: y = 0 (the kink of C0 Matérn) is an edge
     edges = np.linspace(-reach, reach, panels + 1)
     h = edges[1] - edges[0]
     x, w = _GAUSS
@@ -283,12 +285,15 @@ def _inner_closed(rbf: str, a: np.ndarray, order: int) -> np.ndarray | None:
         ("c0-matern", 2): (1.0 + b),
         ("c2-matern", 1): (3.0 + 3.0 * b - b**3) / 6.0,
         ("c2-matern", 2): (3.0 + 3.0 * b - 6.0 * b**2 + b**3) / 6.0,
-        ("c4-matern", 1): (105.0 + 105.0 * b + 30.0 * b**2 - 5.0 * b**3 - 5.0 * b**4 - b**5) / 30.0,
-        ("c4-matern", 2): (45.0 + 45.0 * b - 15.0 * b**3 - 5.0 * b**4 + b**5) / 30.0,
+        # C4 and C6 are normalised to φ(0) = 1 (the factors 1/3 and 1/15), so their inner
+        # products carry 1/9 and 1/225; DRTtools' tables leave those factors out, which is
+        # the same as a λ 9 and 225 times larger.
+        ("c4-matern", 1): (105.0 + 105.0 * b + 30.0 * b**2 - 5.0 * b**3 - 5.0 * b**4 - b**5) / 270.0,
+        ("c4-matern", 2): (45.0 + 45.0 * b - 15.0 * b**3 - 5.0 * b**4 + b**5) / 270.0,
         ("c6-matern", 1): (10395.0 + 10395.0 * b + 3780.0 * b**2 + 315.0 * b**3 - 210.0 * b**4
-                           - 84.0 * b**5 - 14.0 * b**6 - b**7) / 140.0,
+                           - 84.0 * b**5 - 14.0 * b**6 - b**7) / 31500.0,
         ("c6-matern", 2): (2835.0 + 2835.0 * b + 630.0 * b**2 - 315.0 * b**3 - 210.0 * b**4
-                           - 42.0 * b**5 + b**7) / 140.0,
+                           - 42.0 * b**5 + b**7) / 31500.0,
     }
     poly = table.get((rbf, order))
     return None if poly is None else poly * e
