@@ -8,6 +8,13 @@ repository:
   blocking electrodes, -20 to 80 °C. σ(25 °C) = 13.3 mS/cm, Ea = 0.28 eV (σT form); the bulk
   arc (C ≈ 10 pF) lies above the analyser's 7 MHz, so only the spike is seen.
 - ``dcpol.csv``: DC polarisation of the same pellet at 0.1-0.5 V, R_e = 2.4e8 Ohm.
+- ``drt_series/charge.csv``: in-situ impedance of a Li-In | LPSCB | LTS cell at 0, 10, …,
+  100 % state of charge during one charge (eleven sweeps, 7 MHz to 10 mHz, one after the
+  other in one table), and ``drt_series/labels.csv`` with each sweep's state of charge, cell
+  voltage and time. Four processes as ZARCs, each in its own τ region: grain boundary
+  (6 Ohm, τ = 1 µs), Li-In interface (10 Ohm, 0.3 ms), cathode charge transfer
+  (20 + 60·soc² Ohm with soc from 0 to 1, 0.1 s) and diffusion (30 + 20·soc Ohm, 10 s), in
+  series with 12 Ohm of electrolyte.
 
     python examples/make_data.py
 """
@@ -52,6 +59,37 @@ def main() -> None:
     table = np.column_stack([record.time, record.voltage, record.current])
     np.savetxt(HERE / "dcpol.csv", table, delimiter=",", fmt="%.8e",
                header="time [s],voltage [V],current [A]", comments="")
+    drt_series()
+
+
+DRT_CELL = "R0-ZARC1-ZARC2-ZARC3-ZARC4"
+
+
+def drt_cell(soc: float) -> dict[str, float]:
+    """The cell's processes at a state of charge ``soc`` from 0 to 1 (see the module docstring)."""
+    return {"R0": 12.0,
+            "ZARC1_0": 6.0, "ZARC1_1": 1e-6, "ZARC1_2": 0.9,
+            "ZARC2_0": 10.0, "ZARC2_1": 3e-4, "ZARC2_2": 0.85,
+            "ZARC3_0": 20.0 + 60.0 * soc**2, "ZARC3_1": 0.1, "ZARC3_2": 0.85,
+            "ZARC4_0": 30.0 + 20.0 * soc, "ZARC4_1": 10.0, "ZARC4_2": 0.8}
+
+
+def drt_series() -> None:
+    folder = HERE / "drt_series"
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(4)  # its own stream: the files above stay as they were
+    frequency = np.logspace(math.log10(7e6), -2, 89)
+    soc = np.linspace(0.0, 1.0, 11)
+    sweeps = []
+    for x in soc:
+        s = simulate_spectrum(DRT_CELL, drt_cell(x), frequency, noise=0.002, rng=rng)
+        sweeps.append(np.column_stack([s.frequency, s.impedance.real, s.impedance.imag]))
+    np.savetxt(folder / "charge.csv", np.vstack(sweeps), delimiter=",", fmt="%.6e",
+               header="frequency [Hz],Z' [Ohm],Z'' [Ohm]", comments="")
+    voltage = 1.55 + 0.8 * soc + 0.15 * soc**3  # LTS against Li-In, a smooth charge curve
+    hours = 10.0 * soc  # C/10
+    np.savetxt(folder / "labels.csv", np.column_stack([100 * soc, voltage, hours]), delimiter=",",
+               fmt=["%.0f", "%.4f", "%.2f"], header="soc [%],voltage [V],time [h]", comments="")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Publication figures of impedance results: Nyquist, Bode, residuals, Arrhenius.
+"""Publication figures of impedance results: Nyquist, Bode, residuals, Arrhenius, DRT.
 
 Every function returns a ``matplotlib.figure.Figure`` drawn on the Agg canvas, or draws
 into an ``Axes`` passed as ``ax=`` and returns its figure; nothing is ever shown, and
@@ -9,9 +9,10 @@ called, so ``import ssbkit`` and ``ssbkit --help`` stay fast.
 
 Style: axis labels ``name [unit]``; Nyquist plots in mΩ, Ω, kΩ, MΩ or GΩ chosen from the
 data, with equal scales on both axes (a semicircle stays round); Bode plots on log axes;
-masked points drawn hollow, never dropped. ``save_figure`` writes atomically (a temporary
-file in the same folder, then a rename) and without time stamps, so the same figure
-gives the same PDF or SVG bytes.
+masked points drawn hollow, never dropped. DRTs (γ against τ on a log axis, a 2-D map of a
+series over a label such as the state of charge, stacked curves) use the same Ohm prefixes.
+``save_figure`` writes atomically (a temporary file in the same folder, then a rename) and
+without time stamps, so the same figure gives the same PDF or SVG bytes.
 
 Why written here: the peers' plotting helpers (impedance.py, pyimpspec) call ``pyplot``
 and draw their own result types; these draw ssbkit's containers and results.
@@ -37,8 +38,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ssbkit.core.errors import DependencyError, InputError
+from ssbkit.core.validate import non_negative
 from ssbkit.eis.arrhenius import ArrheniusResult
 from ssbkit.eis.data import Spectrum
+from ssbkit.eis.drt import DRTResult
+from ssbkit.eis.drt_series import DRTSeries, check_regions
 from ssbkit.eis.fit import FitResult
 from ssbkit.eis.kk import KramersKronigResult
 
@@ -46,8 +50,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["FORMATS", "plot_arrhenius", "plot_bode", "plot_fit", "plot_nyquist", "plot_residuals",
-           "save_figure"]
+__all__ = ["FORMATS", "plot_arrhenius", "plot_bode", "plot_drt", "plot_drt_map", "plot_drt_stack",
+           "plot_fit", "plot_nyquist", "plot_residuals", "save_figure"]
 
 FORMATS = (".png", ".pdf", ".svg")
 # Ohm prefixes: the largest whose scale is at most the largest |Z'|, |Z''| of the data.
@@ -414,6 +418,220 @@ def plot_fit(fit: Any) -> Figure:
     plot_nyquist(fit, ax=top)
     plot_residuals(fit, ax=bottom)
     return fig
+
+
+# -- DRT ---------------------------------------------------------------------------------------
+
+_MAP_TICKS = 8  # most tick labels on a map whose columns are in measurement order
+_LEGEND_ENTRIES = 6  # a longer series names only its first and last curve
+
+
+def _drt_items(data: Any, name: str) -> tuple[list[DRTResult], DRTSeries | None]:
+    """``data`` as a non-empty list of DRTResults, with the series it came from (if any)."""
+    if isinstance(data, DRTSeries):
+        return list(data.results), data
+    if isinstance(data, DRTResult):
+        return [data], None
+    items = list(data) if isinstance(data, Sequence) and not isinstance(data, str) else None
+    if not items:
+        raise InputError(f"must be a DRTResult, a DRTSeries or a list of DRTResults, got "
+                         f"{type(data).__name__ if items is None else 'an empty list'}", source=name)
+    for i, item in enumerate(items):
+        if not isinstance(item, DRTResult):
+            raise InputError(f"item {i} is a {type(item).__name__}, not a DRTResult", source=name)
+    return items, None
+
+
+def _series_label(series: DRTSeries, label: Any) -> tuple[str, np.ndarray]:
+    """The label's name and values: ``None`` is the series' first label, or the spectrum index."""
+    if label is None:
+        label = next(iter(series.labels), "index")
+    if not isinstance(label, str):
+        raise InputError(f"must be the name of a label of the series, got {type(label).__name__}",
+                         source="label")
+    if label in series.labels:
+        return label, series.labels[label]
+    if label == "index":
+        return label, np.arange(len(series))
+    names = ", ".join(["index", *series.labels])
+    raise InputError(f"the series has no label {label!r}; it has {names}", source="label")
+
+
+def _value_text(value: Any) -> str:
+    return f"{float(value):g}" if isinstance(value, int | float | np.number) else str(value)
+
+
+def _curve_labels(label: Any, items: list[DRTResult], series: DRTSeries | None) -> list[str | None]:
+    """Legend entries: ``name = value`` of a series label, or texts given one per result."""
+    if series is not None:
+        if label is None and not series.labels:
+            return [None] * len(items)
+        name, values = _series_label(series, label)
+        texts: list[str | None] = [f"{name} = {_value_text(v)}" for v in values]
+        if len(texts) > _LEGEND_ENTRIES:  # the ordered colours carry the rest
+            texts[1:-1] = [None] * (len(texts) - 2)
+        return texts
+    if label is None:
+        return [None] * len(items)
+    texts = [label] if isinstance(label, str) else (list(label) if isinstance(label, Sequence) else [])
+    if len(texts) != len(items):
+        raise InputError(f"must be a string or a list of {len(items)} labels, one per DRT", source="label")
+    return [None if t is None else str(t) for t in texts]
+
+
+def plot_drt(data: Any, *, ax: Any = None, label: Any = None, peaks: bool = True) -> Figure:
+    """γ against τ on a log axis, in Ω (or mΩ, kΩ, … chosen from the data), peaks marked.
+
+    ``data`` is a DRTResult, a list of them, or a DRTSeries (curves in an ordered colour
+    sequence). ``label``: for results a text, or a list with one per result; for a series
+    the name of the label whose values go in the legend (default: its first label; beyond
+    six curves only the first and last are named, the ordered colours tell the rest). Curves
+    are the fine-grid γ (gid ``"drt"``); ``peaks`` marks each peak (gid ``"peaks"``).
+    """
+    items, series = _drt_items(data, "data")
+    names = _curve_labels(label, items, series)
+    target = _target(ax, _SINGLE_WIDTH_IN, 2.8)
+    largest = max(float(np.max(np.abs(r.gamma_fine))) for r in items)
+    scale, unit = _ohm_scale(largest if largest > 0 else 1.0)
+    lowest = 0.0
+    for result, name, colour in zip(items, names, _colours(len(items)), strict=True):
+        line, = target.plot(result.tau_fine, result.gamma_fine / scale, "-", lw=1.2, color=colour,
+                            label=name)
+        line.set_gid("drt")
+        lowest = min(lowest, float(result.gamma_fine.min()) / scale)
+        if peaks and result.peaks:
+            marks, = target.plot([p.tau for p in result.peaks], [p.gamma / scale for p in result.peaks],
+                                 "v", ms=4, mfc="none", mec=colour)
+            marks.set_gid("peaks")
+    target.set_xscale("log")
+    target.set_xlabel("τ [s]")
+    target.set_ylabel(f"γ [{unit}]")
+    target.set_ylim(bottom=lowest)
+    _style(target)
+    _legend(target)
+    return target.figure
+
+
+def _map_columns(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(column edges on the x axis, the order of the spectra along it, whether x is the value).
+
+    Numbers that rise or fall strictly are drawn at their values, each column reaching half
+    way to its neighbours; anything else (a charge then a discharge over the state of
+    charge, text labels) becomes equal columns in measurement order.
+    """
+    n = values.size
+    numeric = values.dtype.kind in "iuf"
+    if numeric and n >= 2:
+        step = np.diff(values)
+        if (step > 0).all() or (step < 0).all():
+            order = np.argsort(values)
+            v = values[order]
+            mid = 0.5 * (v[1:] + v[:-1])
+            return np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]]), order, True
+    if numeric and n == 1:
+        return np.array([values[0] - 0.5, values[0] + 0.5]), np.arange(1), True
+    return np.arange(n + 1) - 0.5, np.arange(n), False
+
+
+def _log_edges(tau: np.ndarray) -> np.ndarray:
+    lt = np.log(tau)
+    mid = 0.5 * (lt[1:] + lt[:-1])
+    return np.exp(np.concatenate([[lt[0] - (mid[0] - lt[0])], mid, [lt[-1] + (lt[-1] - mid[-1])]]))
+
+
+def plot_drt_map(series: Any, *, label: str | None = None, ax: Any = None, regions: Any = None) -> Figure:
+    """A 2-D intensity map of a DRTSeries: x the label's value, y τ [s] (log), colour γ.
+
+    ``label`` names the label on the x axis (default: the series' first label, or the
+    spectrum index). Values that rise or fall strictly are drawn to scale; otherwise (a
+    charge then a discharge, text) the columns follow the measurement order and the ticks
+    read the values. ``regions`` (name → (τ_min, τ_max) [s]) draws their bounds as dashed
+    lines (gid ``"region bound"``) and their names at the right (gid ``"region label"``).
+    The mesh has gid ``"map"``; the colour bar reads ``γ [Ω]`` (or a prefixed unit).
+    """
+    if not isinstance(series, DRTSeries):
+        raise InputError(f"must be a DRTSeries, got {type(series).__name__}", source="series")
+    name, values = _series_label(series, label)
+    bounds = None if regions is None else check_regions(regions)
+    target = _target(ax, 4.2, 3.2)
+    edges, order, to_scale = _map_columns(values)
+    gamma = series.matrix[order]
+    largest = float(np.max(np.abs(gamma)))
+    scale, unit = _ohm_scale(largest if largest > 0 else 1.0)
+    y_edges = _log_edges(series.tau)
+    mesh = target.pcolormesh(edges, y_edges, gamma.T / scale, shading="flat", cmap="viridis",
+                             vmin=min(0.0, float(gamma.min()) / scale), rasterized=True)
+    mesh.set_gid("map")
+    target.figure.colorbar(mesh, ax=target, label=f"γ [{unit}]")
+    target.set_yscale("log")
+    target.set_ylim(y_edges[0], y_edges[-1])
+    target.set_xlim(edges[0], edges[-1])
+    target.set_ylabel("τ [s]")
+    target.tick_params(which="both", direction="out")
+    if to_scale:
+        target.set_xlabel(name)
+    else:
+        target.set_xlabel(f"{name} (in measurement order)")
+        picked = np.unique(np.linspace(0, values.size - 1, min(values.size, _MAP_TICKS)).round().astype(int))
+        target.set_xticks(picked, [_value_text(values[i]) for i in picked])
+        target.minorticks_off()
+    if bounds:
+        _draw_regions(target, bounds, y_edges)
+    return target.figure
+
+
+def _draw_regions(ax: Axes, bounds: dict[str, tuple[float, float]], y_edges: np.ndarray) -> None:
+    lo_edge, hi_edge = float(y_edges[0]), float(y_edges[-1])
+    for tau in sorted({t for pair in bounds.values() for t in pair}):
+        if lo_edge < tau < hi_edge:
+            line = ax.axhline(tau, color="white", lw=0.8, ls="--")
+            line.set_gid("region bound")
+    for name, (lo, hi) in bounds.items():
+        lo, hi = max(lo, lo_edge), min(hi, hi_edge)
+        if lo >= hi:  # outside the measured τ range
+            continue
+        text = ax.text(0.98, math.sqrt(lo * hi), name, transform=ax.get_yaxis_transform(), ha="right",
+                       va="center", color="white", fontsize="x-small")
+        text.set_gid("region label")
+
+
+def plot_drt_stack(data: Any, *, label: str | None = None, offset: float | None = None,
+                   ax: Any = None) -> Figure:
+    """DRTs stacked bottom to top in measurement order, each raised by ``offset`` [Ohm].
+
+    ``data`` is a DRTSeries or a list of DRTResults (put on one τ grid). Each curve (gid
+    ``"drt"``) sits on its own dotted baseline (gid ``"baseline"``) and is named at the
+    right, outside the axes (gid ``"stack label"``), by ``label`` = value (default: the
+    series' first label, or the spectrum index). ``offset`` defaults to 0.6 × the largest γ.
+    """
+    items, series = _drt_items(data, "data")
+    if series is None:
+        series = DRTSeries(results=tuple(items))
+    name, values = _series_label(series, label)
+    gamma = series.matrix
+    largest = float(np.max(np.abs(gamma)))
+    if offset is None:
+        step = 0.6 * largest if largest > 0 else 1.0
+    else:
+        step = non_negative("offset", offset)
+    scale, unit = _ohm_scale(largest if largest > 0 else 1.0)
+    target = _target(ax, _SINGLE_WIDTH_IN, min(2.2 + 0.3 * len(series), 8.0))
+    tau = series.tau
+    for k, (row, colour) in enumerate(zip(gamma, _colours(len(series)), strict=True)):
+        base = k * step / scale
+        baseline = target.axhline(base, color="0.75", lw=0.6, ls=":")
+        baseline.set_gid("baseline")
+        line, = target.plot(tau, row / scale + base, "-", lw=1.1, color=colour)
+        line.set_gid("drt")
+        text = target.text(1.02, base, f"{name} = {_value_text(values[k])}", ha="left", va="center",
+                           color=colour, fontsize="x-small", transform=target.get_yaxis_transform())
+        text.set_gid("stack label")
+    target.set_xscale("log")
+    target.set_xlim(tau[0], tau[-1])
+    target.set_xlabel("τ [s]")
+    target.set_ylabel(f"γ + offset [{unit}]")
+    _style(target)
+    return target.figure
 
 
 # -- saving ------------------------------------------------------------------------------------
