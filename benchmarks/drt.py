@@ -104,6 +104,57 @@ def main() -> None:
                 diff /= tight["gamma"].max()
                 print(f"                pyDRTtools with cvxopt tolerances 1e-12: largest gamma difference "
                       f"{100 * diff:.3f} % of the peak")
+                exact = _peer_exact(f, zs[0], FIXED)
+                diff = np.abs(ours[0].gamma_at(exact["tau_fine"]) - exact["gamma"]).max()
+                diff /= exact["gamma"].max()
+                print(f"                pyDRTtools' own functions, every A and M entry computed (no "
+                      f"Toeplitz shortcut), QP to 1e-12: largest gamma difference {100 * diff:.4f} %")
+
+
+def _peer_exact(f: np.ndarray, z: np.ndarray, lam: float) -> dict:
+    """simple_run's problem built from the peer's own functions with every A entry by quadrature.
+
+    The peer's g_i/g_ii and inner_prod_rbf_1 for each pair instead of its Toeplitz shortcut
+    (which it takes for A and M alike when the log-spacing varies by < 1 %), its QP
+    form (quad_format_combined) and cvxopt at 1e-12, then its x_to_gamma on its fine grid.
+    """
+    import contextlib
+    import io
+    import warnings
+
+    from cvxopt import matrix, solvers
+    from drt_peer import load_peer
+
+    load_peer()
+    import pyDRTtools.basics as basics
+
+    order = np.argsort(-f)
+    f, z = f[order], z[order]
+    tau = 1.0 / f
+    eps = basics.compute_epsilon(f, 0.5, "Gaussian", "FWHM Coefficient")
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        a_re = np.array([[basics.g_i(fn, tm, eps, "Gaussian") for tm in tau] for fn in f])
+        a_im = np.array([[-basics.g_ii(fn, tm, eps, "Gaussian") for tm in tau] for fn in f])
+        m = np.array([[basics.inner_prod_rbf_1(fn, fm, eps, "Gaussian") for fm in f] for fn in f])
+    n = f.size
+    a_re = np.hstack([np.zeros((n, 1)), np.ones((n, 1)), a_re])  # columns L, R, x as simple_run
+    a_im = np.hstack([2 * np.pi * f[:, None], np.zeros((n, 1)), a_im])
+    penalty = np.zeros((n + 2, n + 2))
+    penalty[2:, 2:] = m
+    h, c = basics.quad_format_combined(a_re, a_im, z.real, z.imag, penalty, lam)
+    saved = dict(solvers.options)
+    solvers.options.update({"abstol": 1e-12, "reltol": 1e-12, "feastol": 1e-12, "maxiters": 200,
+                            "show_progress": False})
+    try:
+        sol = solvers.qp(matrix(h), matrix(c), matrix(-np.eye(n + 2)), matrix(np.zeros(n + 2)))
+    finally:
+        solvers.options.clear()
+        solvers.options.update(saved)
+    x = np.array(sol["x"]).ravel()
+    fine = np.logspace(np.log10(tau.min()) - 0.5, np.log10(tau.max()) + 0.5, 10 * n)
+    _, gamma = basics.x_to_gamma(x[2:], fine, tau, eps, "Gaussian")
+    return {"tau_fine": fine, "gamma": np.asarray(gamma).ravel()}
 
 
 def _peer_tight(f: np.ndarray, z: np.ndarray, kw: dict) -> dict:
