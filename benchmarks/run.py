@@ -55,3 +55,7 @@ if __name__ == "__main__":
     import eis_fit
 
     eis_fit.main()
+    print()
+    import drt
+
+    drt.main()
