@@ -360,10 +360,15 @@ def _curvature(rho: np.ndarray, eta: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def _choose_gcv(problem: _Problem, rhs: np.ndarray, method: str) -> np.ndarray:
     """λ per spectrum: the best of a log grid, then a finer grid between its neighbours."""
-    q, outside = _ridge_terms(problem, rhs)
     lams = _grid()
+    width = 4 * lams.size if method == "lcurve" else lams.size
+    chunk = max(1, 4_000_000 // (width * problem.s.size))  # bounds the (B, L, P) arrays to ~32 MB
+    if rhs.shape[0] > chunk:
+        return np.concatenate([_choose_gcv(problem, rhs[i:i + chunk], method)
+                               for i in range(0, rhs.shape[0], chunk)])
+    q, outside = _ridge_terms(problem, rhs)
     if method == "lcurve":
-        fine = np.logspace(math.log10(lams[0]), math.log10(lams[-1]), 8 * lams.size)
+        fine = np.logspace(math.log10(lams[0]), math.log10(lams[-1]), width)
         scores = _scores(problem, q, outside, fine, method)
         return fine[np.argmin(scores[:, 2:-2], axis=1) + 2]
     best = np.argmin(_scores(problem, q, outside, lams, method), axis=1)
