@@ -276,3 +276,38 @@ def test_bad_input():
     # all points inductive: nothing left to discard down to
     with pytest.raises(InputError, match="points"):
         drt(Spectrum(F, 1 + 1j * F * 1e-6), inductance="discard")
+
+
+def test_active_set_solutions_are_the_nnls_optimum():
+    """The warm-started active-set path against SciPy's Lawson–Hanson NNLS on the same problem."""
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(11)
+    spectra = [simulate_spectrum("R0-p(R1,CPE1)-p(R2,CPE2)",
+                                 {"R0": 10, **zarc(1, r1, 1e-4, 0.8), **zarc(2, r2, 1e-1, 0.7)}, F,
+                                 noise=0.01, rng=rng)
+               for r1, r2 in [(5, 50), (50, 5), (20, 20), (1, 80), (80, 1)]]
+    for lam in (1e-6, 1e-3):
+        results = drt_batch(spectra, lam=lam)
+        problem = drt_module._problem(results[0].basis, "combined", "fit")
+        a, m = problem.design, problem.penalty
+        for r in results:
+            z = r.impedance
+            norm = np.sqrt(np.mean(np.abs(z) ** 2))
+            rhs = problem.stack(z / norm)
+            ref = nnls(np.vstack([a, np.sqrt(lam) * np.linalg.cholesky(m + 1e-12 * np.eye(m.shape[0])).T]),
+                       np.concatenate([rhs, np.zeros(m.shape[0])]), maxiter=10000)[0]
+            ref = ref / problem.scale * norm
+            assert np.abs(r.coefficients - ref[problem.offset:]).max() <= 1e-6 * np.abs(ref).max()
+
+
+def test_a_large_batch_is_solved_in_chunks_with_the_same_result():
+    rng = np.random.default_rng(12)
+    base = simulate_spectrum("R0-p(R1,CPE1)", {"R0": 10, **zarc(1, 30, 1e-3, 0.9)}, F)
+    spectra = [Spectrum(F, base.impedance * (1 + 0.002 * rng.standard_normal(F.size)))
+               for _ in range(600)]
+    batch = drt_batch(spectra, lam="gcv")
+    for i in (0, 299, 599):
+        single = drt(spectra[i], lam="gcv")
+        assert batch[i].lam == pytest.approx(single.lam, rel=1e-9)
+        assert batch[i].R_pol == pytest.approx(single.R_pol, rel=1e-9)
