@@ -311,3 +311,14 @@ def test_a_large_batch_is_solved_in_chunks_with_the_same_result():
         single = drt(spectra[i], lam="gcv")
         assert batch[i].lam == pytest.approx(single.lam, rel=1e-9)
         assert batch[i].R_pol == pytest.approx(single.R_pol, rel=1e-9)
+
+
+def test_r_inf_can_be_left_out():
+    s = simulate_spectrum("p(R1,CPE1)", zarc(1, 50, 1e-2, 0.8), F)
+    result = drt(s, lam=1e-6, fit_r_inf=False)
+    assert result.R_inf == 0
+    assert result.R_pol == pytest.approx(50, rel=0.005)
+    with_r0 = simulate_spectrum("R0-p(R1,CPE1)", {"R0": 10, **zarc(1, 50, 1e-2, 0.8)}, F)
+    shifted = drt(with_r0, lam=1e-6, fit_r_inf=False)
+    # negative control: the 10 Ohm now has to come from the fastest basis functions
+    assert shifted.residual_rms > 10 * drt(with_r0, lam=1e-6).residual_rms

@@ -225,6 +225,7 @@ class _Settings:
     inductance: str
     tau: np.ndarray | None
     prominence: float
+    r_inf: bool
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,18 +258,18 @@ class _Problem:
         return z.real if self.rows == "re" else z.imag
 
 
-_PROBLEMS: dict[tuple[int, str, str], _Problem] = {}
+_PROBLEMS: dict[tuple[int, str, str, bool], _Problem] = {}
 
 
-def _problem(basis: DRTBasis, rows: str, inductance: str) -> _Problem:
-    key = (id(basis), rows, inductance)
+def _problem(basis: DRTBasis, rows: str, inductance: str, r_inf: bool = True) -> _Problem:
+    key = (id(basis), rows, inductance, r_inf)
     hit = _PROBLEMS.get(key)
     if hit is not None and hit.basis is basis:
         return hit
     n_f, _ = basis.a_re.shape
     omega = 2.0 * np.pi * basis.frequency
     cols_re, cols_im, names = [], [], []
-    if rows != "im":
+    if rows != "im" and r_inf:
         cols_re.append(np.ones(n_f))
         cols_im.append(np.zeros(n_f))
         names.append("R")
@@ -526,7 +527,7 @@ def _true(problem: _Problem, x_scaled: np.ndarray) -> np.ndarray:
 
 
 def _settings(lam: Any, rbf: str, fwhm_coeff: float, shape: float | None, order: int, data: str,
-              inductance: str, tau: Any, prominence: float) -> _Settings:
+              inductance: str, tau: Any, prominence: float, r_inf: bool) -> _Settings:
     if isinstance(lam, str):
         key = lam.strip().lower().replace("-", "").replace("_", "")
         key = {"lc": "lcurve", "kf": "kfold", "gcv": "gcv"}.get(key, key)
@@ -552,7 +553,7 @@ def _settings(lam: Any, rbf: str, fwhm_coeff: float, shape: float | None, order:
         lam=value, rbf=normalise_rbf(rbf), fwhm_coeff=positive("fwhm_coeff", fwhm_coeff),
         shape=None if shape is None else positive("shape_factor", shape), order=int(order),
         data=one_of("data", data, DATA_MODES), inductance=one_of("inductance", inductance, INDUCTANCE_MODES),
-        tau=grid, prominence=prom,
+        tau=grid, prominence=prom, r_inf=bool(r_inf),
     )
 
 
@@ -569,17 +570,19 @@ def drt(
     tau: Any = None,
     nonneg: bool = True,
     peak_prominence: float = 0.02,
+    fit_r_inf: bool = True,
 ) -> DRTResult:
     """The DRT of one spectrum (see the module docstring for the model and every option).
 
     ``lam``: a number, or one of ``LAMBDA_METHODS``. ``rbf``: one of ``RBF_TYPES``, shaped by
     ``fwhm_coeff`` or a given ``shape_factor`` ε. ``order``: the derivative penalised (1 or
     2). ``tau``: the collocation times [s] (default 1/f of the points used). ``nonneg=False``
-    drops the constraint x ≥ 0 (the plain ridge solution).
+    drops the constraint x ≥ 0 (the plain ridge solution). ``fit_r_inf=False`` leaves R∞
+    out of the model (R∞ = 0), e.g. for a spectrum whose series resistance was subtracted.
     """
     return drt_batch([spectrum], lam=lam, rbf=rbf, fwhm_coeff=fwhm_coeff, shape_factor=shape_factor,
                      order=order, data=data, inductance=inductance, tau=tau, nonneg=nonneg,
-                     peak_prominence=peak_prominence)[0]
+                     peak_prominence=peak_prominence, fit_r_inf=fit_r_inf)[0]
 
 
 def drt_batch(
@@ -595,6 +598,7 @@ def drt_batch(
     tau: Any = None,
     nonneg: bool = True,
     peak_prominence: float = 0.02,
+    fit_r_inf: bool = True,
 ) -> list[DRTResult]:
     """The DRTs of many spectra, in order; spectra on the same grid are solved together.
 
@@ -607,7 +611,8 @@ def drt_batch(
     for i, item in enumerate(items):
         if not isinstance(item, Spectrum):
             raise InputError(f"item {i} is a {type(item).__name__}, not a Spectrum", source="spectra")
-    opts = _settings(lam, rbf, fwhm_coeff, shape_factor, order, data, inductance, tau, peak_prominence)
+    opts = _settings(lam, rbf, fwhm_coeff, shape_factor, order, data, inductance, tau, peak_prominence,
+                     fit_r_inf)
     prepared = [_prepare(s, opts) for s in items]
     groups: dict[bytes, list[int]] = {}
     for i, (f, _z, _src) in enumerate(prepared):
@@ -644,7 +649,7 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
     if opts.rbf == "pwl":
         eps = 0.0
     basis = drt_basis(f, tau, rbf=opts.rbf, epsilon=eps, order=opts.order)
-    problem = _problem(basis, opts.data, opts.inductance)
+    problem = _problem(basis, opts.data, opts.inductance, opts.r_inf)
     norm = np.sqrt(np.mean(np.abs(z) ** 2, axis=1))  # per spectrum, so λ is unit-free
     zn = z / norm[:, None]
     rhs = problem.stack(zn)
@@ -652,7 +657,7 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
         lams = np.full(len(z), opts.lam)
         method = "given"
     elif opts.lam in ("reim", "kfold"):
-        p_re = _problem(basis, "re", "none")
+        p_re = _problem(basis, "re", "none", opts.r_inf)
         p_im = _problem(basis, "im", opts.inductance if opts.inductance == "fit" else "none")
         lams = np.array([_choose_by_solves(p_re, p_im, problem, zn[i], opts.lam) for i in range(len(z))])
         method = opts.lam
@@ -670,7 +675,7 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
     provenance = make_provenance(
         "ssbkit.eis.drt",
         settings={"rbf": opts.rbf, "epsilon": eps, "order": opts.order, "data": opts.data,
-                  "inductance": opts.inductance, "nonneg": nonneg,
+                  "inductance": opts.inductance, "nonneg": nonneg, "fit_r_inf": opts.r_inf,
                   "lambda": opts.lam if isinstance(opts.lam, str) else float(opts.lam),
                   "tau_grid": None if opts.tau is None else [float(tau[0]), float(tau[-1]), tau.size]},
         citations=("wan2015", "maradesa2023"),
@@ -683,7 +688,7 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
         l0 = float(x[problem.l_col]) if problem.l_col is not None else 0.0
         model = basis.a_re @ gamma_x + 1j * (basis.a_im @ gamma_x + omega * l0)
         if problem.r_col is None:  # imaginary part only: R∞ from the real part left over
-            r_inf = float(np.mean(z[k].real - model.real))
+            r_inf = float(np.mean(z[k].real - model.real)) if opts.r_inf else 0.0
         model = model + r_inf
         rel = (z[k] - model) / np.abs(z[k])
         message = ""
