@@ -1,15 +1,17 @@
-"""``ssbkit eis``: impedance files, circuit fits, Kramers–Kronig, conductivity, Arrhenius, DC polarisation."""
+"""``ssbkit eis``: impedance files, circuit fits, Kramers–Kronig, conductivity, Arrhenius, DC polarisation, DRT."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ssbkit.cli._common import emit, json_option, split_list
+from ssbkit.cli._common import emit, json_option, names_options, split_list
 from ssbkit.core.errors import InputError
+from ssbkit.core.validate import positive
 
 _FILES = click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 _PLOT = click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -81,7 +83,7 @@ def _save(figure: Any, path: Path | None) -> None:
 
 @click.group()
 def eis() -> None:
-    """Impedance: read instrument files, fit circuits, check Kramers–Kronig, conductivity.
+    """Impedance: read instrument files, fit circuits, check Kramers–Kronig, conductivity, DRT.
 
     Example:
 
@@ -302,3 +304,269 @@ def dcpol_command(files: tuple[Path, ...], diameter_mm: float | None, area_cm2: 
     geometry = _geometry(diameter_mm, area_cm2, thickness_mm, diameter_stderr_mm, thickness_stderr_mm)
     records = [r for path in files for r in read_chronoamperometry(path)]
     emit(electronic_conductivity(records, geometry, tail_fraction=tail_fraction), as_json)
+
+
+# -- DRT ---------------------------------------------------------------------------------------
+
+def _drt_options(func: Any) -> Any:
+    for option in reversed([
+        click.option("--lambda", "lam", default="gcv", show_default=True, metavar="METHOD|VALUE",
+                     help="Regularisation λ: gcv, mgcv, rgcv, lcurve, reim, kfold, or a number."),
+        click.option("--rbf", default="gaussian", show_default=True, metavar="NAME",
+                     help="Basis function: gaussian, c0-matern, c2-matern, c4-matern, c6-matern, "
+                          "inverse-quadratic, inverse-quadric, cauchy or pwl."),
+        click.option("--fwhm-coeff", type=float, default=0.5, show_default=True, metavar="C",
+                     help="Shape of the basis functions: each is 1/C times the mean spacing of ln f "
+                          "wide at half maximum."),
+        click.option("--shape-factor", type=float, default=None, metavar="EPS",
+                     help="The shape factor ε itself, instead of --fwhm-coeff."),
+        click.option("--order", type=click.Choice(["1", "2"]), default="1", show_default=True,
+                     help="Derivative of γ that is penalised."),
+        click.option("--inductance", type=click.Choice(["fit", "none", "discard"]), default="fit",
+                     show_default=True,
+                     help="Fit a series inductance, leave it out, or drop the inductive points."),
+        click.option("--data", "data_part", type=click.Choice(["combined", "re", "im"]), default="combined",
+                     show_default=True, help="Fit both parts of Z, or only Z' or only Z''."),
+        click.option("--tau-grid", default=None, metavar="MIN:MAX:N",
+                     help="N collocation times log-spaced from MIN to MAX [s] (default: τ = 1/f)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _tau_grid(text: str | None) -> Any:
+    if text is None:
+        return None
+    import numpy as np
+
+    parts = text.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise InputError(f"expected MIN:MAX:N (e.g. 1e-6:100:81), got {text!r}", source="--tau-grid") from None
+    if not (0 < lo < hi < float("inf")) or n < 3:
+        raise InputError(f"needs 0 < MIN < MAX and N ≥ 3, got {text!r}", source="--tau-grid")
+    return np.geomspace(lo, hi, n)
+
+
+def _drt_settings(lam: str, rbf: str, fwhm_coeff: float, shape_factor: float | None, order: str,
+                  inductance: str, data_part: str, tau_grid: str | None) -> dict[str, Any]:
+    try:  # a number goes to the library as one: its method-name clean-up drops "-" ("1e-3")
+        value: float | str = float(lam)
+    except ValueError:
+        value = lam
+    return {"lam": value, "rbf": rbf, "fwhm_coeff": fwhm_coeff, "shape_factor": shape_factor,
+            "order": int(order), "inductance": inductance, "data": data_part, "tau": _tau_grid(tau_grid)}
+
+
+def _outputs(figure: Path | None, table: Path | None) -> None:
+    """Refuse outputs that cannot be written before any work is done (nothing half-written)."""
+    from ssbkit.eis.plot import FORMATS
+
+    for path, option in ((figure, "--out"), (table, "--csv")):
+        if path is not None and not path.parent.is_dir():
+            raise InputError(f"folder {str(path.parent)!r} does not exist", source=option)
+    if figure is not None and figure.suffix.lower() not in FORMATS:
+        raise InputError(f"unknown figure format {figure.suffix or '(no suffix)'!r}; use one of "
+                         f"{', '.join(FORMATS)}", source="--out")
+    if figure is not None and table is not None and figure.resolve() == table.resolve():
+        raise InputError("the figure and the table would overwrite each other", source="--csv")
+
+
+def _write_outputs(figure: Any, figure_path: Path | None, frame: Any, table_path: Path | None) -> None:
+    """The table and the figure, both or neither: the table goes to a temporary file in its
+    folder, renamed into place only once the figure is saved (``save_figure`` is atomic)."""
+    import os
+    import secrets
+
+    temporary = None
+    if table_path is not None:
+        temporary = table_path.parent / f".{table_path.name}.{secrets.token_hex(8)}.tmp"
+    try:
+        if temporary is not None:
+            frame.to_csv(temporary, index=False)
+        _save(figure, figure_path)
+        if temporary is not None and table_path is not None:
+            os.replace(temporary, table_path)
+    except BaseException:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise
+
+
+@eis.command("drt")
+@_FILES
+@_drt_options
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FIGURE",
+              help="Save a figure of the DRTs (.png, .pdf or .svg).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="TABLE",
+              help="Save γ on the fine τ grid as a CSV table: index, source, tau [s], gamma [Ohm].")
+@json_option
+@names_options(lam="lam", tau="tau_grid", data="data_part")
+def drt_command(files: tuple[Path, ...], lam: str, rbf: str, fwhm_coeff: float, shape_factor: float | None,
+                order: str, inductance: str, data_part: str, tau_grid: str | None, out: Path | None,
+                csv_path: Path | None, as_json: bool) -> None:
+    """Distribution of relaxation times of every spectrum in FILES (Tikhonov, as DRTtools).
+
+    The JSON of a spectrum holds tau [s] and gamma [Ohm] on the collocation grid, lambda,
+    R_inf, L0, R_pol and the peaks (tau, gamma, resistance); several spectra (several
+    files, or the sweeps of one file) give a list, in order. All spectra are solved in one
+    batch.
+
+    Example:
+
+        ssbkit eis drt examples/data/argyrodite_25C.csv --lambda 1e-3 --order 2 --json
+
+        ssbkit eis drt examples/data/drt_series/charge.csv --lambda mgcv --tau-grid 1e-7:1e3:101
+    """
+    from ssbkit.eis.drt import drt_batch
+
+    _outputs(out, csv_path)
+    settings = _drt_settings(lam, rbf, fwhm_coeff, shape_factor, order, inductance, data_part, tau_grid)
+    results = drt_batch(_spectra(files), **settings)
+    if out is not None or csv_path is not None:
+        from ssbkit.eis.drt_series import DRTSeries
+
+        series = DRTSeries(results=tuple(results), labels={"source": [r.source for r in results]})
+        figure = None
+        if out is not None:
+            from ssbkit.eis.plot import plot_drt
+
+            figure = plot_drt(results)
+        _write_outputs(figure, out, series.to_frame() if csv_path is not None else None, csv_path)
+    _emit_many(results, as_json)
+
+
+def _labels(texts: tuple[str, ...]) -> dict[str, list[Any]]:
+    """``--labels NAME=V1,V2,…`` (repeatable) and ``--labels TABLE.csv`` into name → values."""
+    out: dict[str, list[Any]] = {}
+    for text in texts:
+        if "=" in text and not Path(text).is_file():
+            name, _, values = text.partition("=")
+            items = split_list(values)
+            if not name.strip() or not items:
+                raise InputError(f"expected NAME=V1,V2,… or a CSV table, got {text!r}", source="--labels")
+            try:
+                parsed: list[Any] = [float(v) for v in items]
+            except ValueError:
+                parsed = items
+            found = {name.strip(): parsed}
+        else:
+            found = _label_table(Path(text))
+        for name, values in found.items():
+            if name in out:
+                raise InputError(f"label {name!r} is given more than once", source="--labels")
+            out[name] = values
+    return out
+
+
+def _label_table(path: Path) -> dict[str, list[Any]]:
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(f"expected NAME=V1,V2,… or an existing CSV table, got {str(path)!r}",
+                         source="--labels")
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+        sep = next((c for c in ",;\t" if c in header), ",")
+        frame = pd.read_csv(path, sep=sep, skipinitialspace=True, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise InputError(f"cannot read the label table: {exc}", source=path) from None
+    if frame.empty or frame.shape[1] == 0:
+        raise InputError("the label table has no rows", source=path)
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if values.isna().any():
+            raise InputError(f"column {column!r} has an empty cell at row {int(values.isna().argmax()) + 1}",
+                             source=path)
+        out[str(column).strip()] = values.tolist()
+    return out
+
+
+def _regions(texts: tuple[str, ...]) -> dict[str, tuple[float, float]]:
+    """``--regions NAME=MIN:MAX,…`` (repeatable) into name → (τ_min, τ_max) [s]."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in (part for text in texts for part in split_list(text)):
+        name, sep, bounds = item.partition("=")
+        parts = bounds.split(":")
+        try:
+            if not sep or not name.strip() or len(parts) != 2:
+                raise ValueError
+            pair = (float(parts[0]), float(parts[1]))
+        except ValueError:
+            raise InputError(f"expected NAME=MIN:MAX in seconds (e.g. ct=1e-2:1), got {item!r}",
+                             source="--regions") from None
+        if name.strip() in out:
+            raise InputError(f"region {name.strip()!r} is given more than once", source="--regions")
+        out[name.strip()] = pair
+    return out
+
+
+@eis.command("drt-map")
+@_FILES
+@click.option("--labels", "labels", multiple=True, metavar="NAME=V1,V2,…|TABLE.csv",
+              help="What each spectrum was measured at, one value per spectrum in order: NAME=V1,V2,… "
+                   "(repeat for more labels), or a CSV table with one row per spectrum and one column "
+                   "per label (its header names them, e.g. 'soc [%],voltage [V]'). Default: the index.")
+@click.option("--label-name", default=None, metavar="NAME",
+              help="The label on the map's x axis (default: the first label).")
+@click.option("--regions", "regions", multiple=True, metavar="NAME=MIN:MAX,…",
+              help="τ regions [s] to integrate γ over, e.g. 'bulk=1e-7:1e-5,ct=1e-2:1' (repeatable).")
+@click.option("--max-shift-decades", type=float, default=0.3, show_default=True,
+              help="How far a peak may move in log τ from one spectrum to the next and stay on its track.")
+@_drt_options
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FIGURE",
+              help="Save the map (.png, .pdf or .svg): x the label, y τ, colour γ.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="TABLE", help="Save the region table as CSV.")
+@json_option
+@names_options(lam="lam", tau="tau_grid", data="data_part", label="label_name")
+def drt_map_command(files: tuple[Path, ...], labels: tuple[str, ...], label_name: str | None,
+                    regions: tuple[str, ...], max_shift_decades: float, lam: str, rbf: str, fwhm_coeff: float,
+                    shape_factor: float | None, order: str, inductance: str, data_part: str,
+                    tau_grid: str | None, out: Path | None, csv_path: Path | None, as_json: bool) -> None:
+    """DRTs of a series (spectra in FILES, in order) as a map, with resistances per τ region.
+
+    Prints (or writes with --csv) one row per spectrum: its labels, ∫γ d ln τ [Ohm] over
+    each region, R_inf and R_pol; --json adds γ(τ, label), the tracked peaks and the
+    settings. Add --out map.png to save the map.
+
+    Example:
+
+        ssbkit eis drt-map examples/data/drt_series/charge.csv --labels examples/data/drt_series/labels.csv --regions bulk=1e-7:1e-5,interface=1e-5:1e-2,ct=1e-2:1,diffusion=1:1e3
+
+        ssbkit eis drt-map examples/data/argyrodite_0C.csv examples/data/argyrodite_25C.csv examples/data/argyrodite_50C.csv --labels "temperature [°C]=0,25,50" --lambda 1e-3 --json
+    """
+    from ssbkit.core.results import to_json_safe
+    from ssbkit.eis.drt_series import check_regions, drt_series
+
+    _outputs(out, csv_path)
+    positive("max_shift_decades", max_shift_decades)
+    given = _labels(labels)
+    bounds = check_regions(_regions(regions)) if regions else {}
+    if label_name is not None and label_name not in given and label_name != "index":
+        raise InputError(f"no label {label_name!r}; the labels are {', '.join(['index', *given])}",
+                         source="--label-name")
+    settings = _drt_settings(lam, rbf, fwhm_coeff, shape_factor, order, inductance, data_part, tau_grid)
+    series = drt_series(_spectra(files), labels=given, **settings)
+    table = series.region_resistances(bounds)
+    tracks = series.track_peaks(max_shift_decades)
+    figure = None
+    if out is not None:
+        from ssbkit.eis.plot import plot_drt_map
+
+        figure = plot_drt_map(series, label=label_name, regions=bounds or None)
+    _write_outputs(figure, out, table if csv_path is not None else None, csv_path)
+    if as_json:
+        doc = series.to_dict()
+        doc["regions"] = {name: list(pair) for name, pair in bounds.items()}
+        doc["region_resistances"] = to_json_safe(table)
+        doc["peak_tracks"] = to_json_safe(tracks)
+        click.echo(json.dumps(doc, allow_nan=False, indent=2))
+    else:
+        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
