@@ -322,3 +322,12 @@ def test_r_inf_can_be_left_out():
     shifted = drt(with_r0, lam=1e-6, fit_r_inf=False)
     # negative control: the 10 Ohm now has to come from the fastest basis functions
     assert shifted.residual_rms > 10 * drt(with_r0, lam=1e-6).residual_rms
+
+
+def test_lambda_given_as_text():
+    s = simulate_spectrum("R0-p(R1,CPE1)", {"R0": 10, **zarc(1, 50, 1e-2, 0.8)}, F)
+    assert drt(s, lam="1e-3").lam == 1e-3
+    assert drt(s, lam="L-curve").lambda_method == "lcurve"
+    with pytest.raises(InputError, match="λ must be > 0"):
+        drt(s, lam="-1")
+    assert drt(s).lambda_method == "mgcv"  # the default

@@ -310,7 +310,7 @@ def dcpol_command(files: tuple[Path, ...], diameter_mm: float | None, area_cm2: 
 
 def _drt_options(func: Any) -> Any:
     for option in reversed([
-        click.option("--lambda", "lam", default="gcv", show_default=True, metavar="METHOD|VALUE",
+        click.option("--lambda", "lam", default="mgcv", show_default=True, metavar="METHOD|VALUE",
                      help="Regularisation λ: gcv, mgcv, rgcv, lcurve, reim, kfold, or a number."),
         click.option("--rbf", default="gaussian", show_default=True, metavar="NAME",
                      help="Basis function: gaussian, c0-matern, c2-matern, c4-matern, c6-matern, "

@@ -18,6 +18,7 @@ from ssbkit.eis.data import Chronoamperometry, Spectrum
 from ssbkit.eis.dcpol import DCPolarisationResult, electronic_conductivity
 from ssbkit.eis.drt import DRTPeak, DRTResult, deconvolve_peaks, drt, drt_batch
 from ssbkit.eis.drt_basis import RBF_TYPES, drt_basis
+from ssbkit.eis.drt_series import DRTSeries, drt_series
 from ssbkit.eis.elements import ELEMENTS, Element, ParameterSpec
 from ssbkit.eis.fit import FitResult, fit_circuit, fit_circuits
 from ssbkit.eis.guess import find_processes, guess_parameters
@@ -29,6 +30,7 @@ __all__ = [
     "RBF_TYPES",
     "DRTPeak",
     "DRTResult",
+    "DRTSeries",
     "ArrheniusResult",
     "Chronoamperometry",
     "Circuit",
@@ -48,6 +50,7 @@ __all__ = [
     "drt",
     "drt_basis",
     "drt_batch",
+    "drt_series",
     "effective_capacitance",
     "electronic_conductivity",
     "find_processes",

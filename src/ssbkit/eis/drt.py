@@ -12,8 +12,11 @@ leaves it out, ``"discard"`` drops the points with Z'' > 0 first.
 
 **λ** is a given number or chosen per spectrum by
 
-* ``"gcv"`` generalised cross-validation (Wahba), the default;
-* ``"mgcv"`` modified GCV (Kim & Gu), ρ = 1.3 below 50 equations, else 2;
+* ``"gcv"`` generalised cross-validation (Wahba), DRTtools' default;
+* ``"mgcv"`` modified GCV (Kim & Gu), ρ = 1.3 below 50 equations, else 2: **the default
+  here**. GCV under-smooths clean spectra: on 30 random two-ZARC spectra per noise level
+  (0.05 %, 0.2 %, 1 % of |Z|) it gave 16, 8 and 7 spurious peaks holding > 5 % of R_pol,
+  mGCV 5, 1 and 0, neither missed a process; the L-curve missed 6 at 1 % noise;
 * ``"rgcv"`` robust GCV (Lukas et al.), ξ = 0.2 below 100 equations, else 0.3;
 * ``"lcurve"`` the corner (largest curvature) of log residual vs log seminorm;
 * ``"reim"`` re-im cross-validation (Saccoccio et al. 2014): γ fitted on Z' predicts Z''
@@ -529,12 +532,11 @@ def _true(problem: _Problem, x_scaled: np.ndarray) -> np.ndarray:
 def _settings(lam: Any, rbf: str, fwhm_coeff: float, shape: float | None, order: int, data: str,
               inductance: str, tau: Any, prominence: float, r_inf: bool) -> _Settings:
     if isinstance(lam, str):
-        key = lam.strip().lower().replace("-", "").replace("_", "")
-        key = {"lc": "lcurve", "kf": "kfold", "gcv": "gcv"}.get(key, key)
         try:
-            value: float | str = float(key)
+            value: float | str = float(lam)
         except ValueError:
-            value = one_of("lam", key, LAMBDA_METHODS)
+            key = lam.strip().lower().replace("-", "").replace("_", "")
+            value = one_of("lam", {"lc": "lcurve", "kf": "kfold"}.get(key, key), LAMBDA_METHODS)
     else:
         value = finite("lam", lam)
     if isinstance(value, float) and value <= 0:
@@ -560,7 +562,7 @@ def _settings(lam: Any, rbf: str, fwhm_coeff: float, shape: float | None, order:
 def drt(
     spectrum: Spectrum,
     *,
-    lam: float | str = "gcv",
+    lam: float | str = "mgcv",
     rbf: str = "gaussian",
     fwhm_coeff: float = 0.5,
     shape_factor: float | None = None,
@@ -588,7 +590,7 @@ def drt(
 def drt_batch(
     spectra: Sequence[Spectrum],
     *,
-    lam: float | str = "gcv",
+    lam: float | str = "mgcv",
     rbf: str = "gaussian",
     fwhm_coeff: float = 0.5,
     shape_factor: float | None = None,
