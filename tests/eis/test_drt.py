@@ -331,3 +331,14 @@ def test_lambda_given_as_text():
     with pytest.raises(InputError, match="λ must be > 0"):
         drt(s, lam="-1")
     assert drt(s).lambda_method == "mgcv"  # the default
+
+
+def test_a_blocking_electrode_spike_is_flagged():
+    # R0 + CPE: no finite DC resistance, which a DRT cannot describe
+    s = simulate_spectrum("R0-CPE1", {"R0": 20, "CPE1_0": 1e-6, "CPE1_1": 0.85}, F)
+    result = drt(s, lam=1e-3)
+    assert result.residual_rms > 0.05
+    assert "unexplained" in result.message
+    # negative control: an arc with a DC limit is not flagged
+    assert "unexplained" not in drt(simulate_spectrum("R0-p(R1,CPE1)", {"R0": 10, **zarc(1, 50, 1e-2, 0.8)},
+                                                      F), lam=1e-3).message

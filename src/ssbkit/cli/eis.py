@@ -418,7 +418,7 @@ def drt_command(files: tuple[Path, ...], lam: str, rbf: str, fwhm_coeff: float, 
 
     Example:
 
-        ssbkit eis drt examples/data/argyrodite_25C.csv --lambda 1e-3 --order 2 --json
+        ssbkit eis drt examples/data/drt_series/charge.csv --lambda 1e-3 --order 2 --json
 
         ssbkit eis drt examples/data/drt_series/charge.csv --lambda mgcv --tau-grid 1e-7:1e3:101
     """
@@ -540,7 +540,7 @@ def drt_map_command(files: tuple[Path, ...], labels: tuple[str, ...], label_name
 
         ssbkit eis drt-map examples/data/drt_series/charge.csv --labels examples/data/drt_series/labels.csv --regions bulk=1e-7:1e-5,interface=1e-5:1e-2,ct=1e-2:1,diffusion=1:1e3
 
-        ssbkit eis drt-map examples/data/argyrodite_0C.csv examples/data/argyrodite_25C.csv examples/data/argyrodite_50C.csv --labels "temperature [°C]=0,25,50" --lambda 1e-3 --json
+        ssbkit eis drt-map examples/data/drt_series/charge.csv --labels "soc [%]=0,10,20,30,40,50,60,70,80,90,100" --lambda 1e-3 --json
     """
     from ssbkit.core.results import to_json_safe
     from ssbkit.eis.drt_series import check_regions, drt_series

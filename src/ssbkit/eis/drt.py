@@ -83,6 +83,7 @@ INDUCTANCE_MODES = ("fit", "none", "discard")
 LAMBDA_BOUNDS = (1e-7, 1.0)
 _PER_DECADE = 15
 _MIN_POINTS = 5
+_POOR_FIT = 0.05  # rms relative residual above which the result says the model does not fit
 
 
 @dataclass(frozen=True)
@@ -693,10 +694,16 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
             r_inf = float(np.mean(z[k].real - model.real)) if opts.r_inf else 0.0
         model = model + r_inf
         rel = (z[k] - model) / np.abs(z[k])
-        message = ""
+        notes = []
         if method != "given" and not lo * 1.01 < lams[k] < hi / 1.01:
-            message = (f"{method} chose λ = {lams[k]:.3g}, at the end of the search range "
-                       f"[{lo:g}, {hi:g}]; give λ explicitly if the DRT looks over- or under-smoothed")
+            notes.append(f"{method} chose λ = {lams[k]:.3g}, at the end of the search range "
+                         f"[{lo:g}, {hi:g}]; give λ explicitly if the DRT looks over- or under-smoothed")
+        misfit = float(np.sqrt(np.mean(np.concatenate([rel.real, rel.imag]) ** 2)))
+        if misfit > _POOR_FIT:
+            notes.append(f"the DRT model leaves {100 * misfit:.3g} % of |Z| unexplained: a capacitive tail "
+                         "(blocking electrodes) or diffusion below the lowest frequency has no finite DC "
+                         "resistance; mask those points or fit a circuit instead")
+        message = "; ".join(notes)
         out.append(DRTResult(
             frequency=f, impedance=z[k], impedance_fit=model, tau=tau, gamma=g_grid[k],
             coefficients=gamma_x, tau_fine=grid.fine, gamma_fine=g_wide[k, grid.inner],
@@ -705,7 +712,7 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
             peaks=_find_peaks(grid, g_wide[k], cumulative[k], opts.prominence),
             rbf=opts.rbf, epsilon=float(eps), order=opts.order, data=opts.data,
             inductance=opts.inductance, message=message,
-            residual_rms=float(np.sqrt(np.mean(np.concatenate([rel.real, rel.imag]) ** 2))),
+            residual_rms=misfit,
             source=sources[k], labels=dict(spectra[k].metadata), basis=basis, provenance=provenance,
         ))
     return out
