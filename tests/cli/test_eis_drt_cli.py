@@ -305,3 +305,13 @@ def test_drt_map_json_is_strict(tmp_path):
     result = invoke("eis", "drt-map", path, "--data", "im", "--lambda", "1e-3", "--json")
     assert result.exit_code == 0, result.stderr
     json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs a folder that exists and cannot be written")
+def test_an_output_folder_that_cannot_be_written_is_an_input_error(tmp_path):
+    data = write_zarc(tmp_path / "z.csv")
+    line = one_line_error(invoke("eis", "drt", data, "--lambda", "1e-3", "--out", "/proc/x.png"))
+    assert "cannot write '/proc/x.png'" in line and ".tmp" not in line
+    line = one_line_error(invoke("eis", "drt", data, "--lambda", "1e-3", "--csv", "/proc/x.csv"))
+    assert "cannot write" in line
+    assert list(tmp_path.iterdir()) == [data]

@@ -342,3 +342,51 @@ def test_a_blocking_electrode_spike_is_flagged():
     # negative control: an arc with a DC limit is not flagged
     assert "unexplained" not in drt(simulate_spectrum("R0-p(R1,CPE1)", {"R0": 10, **zarc(1, 50, 1e-2, 0.8)},
                                                       F), lam=1e-3).message
+
+
+def test_wide_basis_functions_and_dense_grids_still_solve():
+    spectrum = csv_spectrum("pyDRTtools", "data_1.csv")
+    reference = drt(spectrum, lam=1e-3)
+    # AᵀA + λM is singular to working precision for these two; both must still describe the data
+    # (R_pol itself differs by up to 35 %: the cell's diffusion tail runs past the lowest frequency)
+    for options in ({"fwhm_coeff": 0.2}, {"tau": np.logspace(-6, 3, 400)}):
+        result = drt(spectrum, lam=1e-3, **options)
+        assert result.residual_rms < 2 * reference.residual_rms
+        assert result.R_inf == pytest.approx(reference.R_inf, rel=0.02)
+    with pytest.raises(InputError, match="at most 1000"):
+        drt(spectrum, tau=np.logspace(-6, 3, 1001))
+
+
+def test_the_matrix_cache_tells_grids_apart():
+    f = np.logspace(5, -2, 71)
+    s = simulate_spectrum("R0-p(R1,CPE1)", {"R0": 10, **zarc(1, 50, 1e-2, 0.8)}, f)
+    first = drt(s, lam=1e-3, tau=[0.1, 1, 10])
+    # the same bytes split differently between the frequency and the τ arrays
+    second = drt(Spectrum(f[:-1], s.impedance[:-1]), lam=1e-3, tau=[0.01, 0.1, 1, 10])
+    assert first.tau.size == 3 and second.tau.size == 4
+
+
+def test_no_distribution_no_peaks_and_extreme_magnitudes():
+    f = np.logspace(5, -2, 71)
+    flat = drt(Spectrum(f, np.full(71, 5 + 0j)))
+    assert flat.peaks == ()
+    assert flat.R_inf == pytest.approx(5, rel=1e-9)
+    s = simulate_spectrum("R0-p(R1,CPE1)", {"R0": 10, **zarc(1, 50, 1e-2, 0.8)}, f)
+    ref = drt(s, lam=1e-3)
+    for factor in (1e-170, 1e160):
+        scaled = drt(Spectrum(f, s.impedance * factor), lam=1e-3)
+        assert scaled.R_pol == pytest.approx(ref.R_pol * factor, rel=1e-9)
+
+
+def test_options_are_checked_for_type():
+    s = simulate_spectrum("R0-p(R1,C1)", {"R0": 10, "R1": 50, "C1": 1e-6}, F)
+    with pytest.raises(InputError, match="use drt"):
+        drt_batch(s)
+    with pytest.raises(InputError, match="list of Spectrum"):
+        drt_batch(None)
+    with pytest.raises(InputError, match="nonneg"):
+        drt(s, nonneg="no")
+    with pytest.raises(InputError, match="fit_r_inf"):
+        drt(s, fit_r_inf="no")
+    with pytest.raises(InputError, match="order"):
+        drt(s, order=True)

@@ -390,6 +390,11 @@ def _write_outputs(figure: Any, figure_path: Path | None, frame: Any, table_path
         _save(figure, figure_path)
         if temporary is not None and table_path is not None:
             os.replace(temporary, table_path)
+    except OSError as exc:  # a folder that exists but cannot be written
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        names = " and ".join(repr(str(p)) for p in (figure_path, table_path) if p is not None)
+        raise InputError(f"cannot write {names}: {exc.strerror or exc}", source="output") from exc
     except BaseException:
         if temporary is not None:
             temporary.unlink(missing_ok=True)

@@ -293,7 +293,7 @@ def _problem(basis: DRTBasis, rows: str, inductance: str, r_inf: bool = True) ->
     penalty[extra:, extra:] = basis.penalty
     gram = design.T @ design
     c = float(np.trace(gram) / np.trace(penalty))
-    chol = np.linalg.cholesky(gram + c * penalty + 1e-13 * np.trace(gram) / p * np.eye(p))
+    chol = _cholesky(gram + c * penalty)
     inv = np.linalg.inv(chol)
     sym = inv @ gram @ inv.T
     s, u = np.linalg.eigh(0.5 * (sym + sym.T))
@@ -449,13 +449,26 @@ def _kfold_score(lam: float, _re: Any, _im: Any, combined: _Problem, z: np.ndarr
 # Solves
 
 
+def _cholesky(matrix: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a symmetric positive semi-definite matrix, with the smallest
+    diagonal shift (from 1e-13 of the mean diagonal, ×100 per try) that rounding allows:
+    wide basis functions or dense τ grids make AᵀA + λM singular to working precision."""
+    scale = float(np.trace(matrix)) / matrix.shape[0]
+    for exponent in (-13, -11, -9, -7):
+        try:
+            return np.linalg.cholesky(matrix + (scale * 10.0**exponent) * np.eye(matrix.shape[0]))
+        except np.linalg.LinAlgError:
+            continue
+    raise InputError("the DRT problem is singular to working precision: the basis functions are "
+                     "too wide for the τ grid (raise --fwhm-coeff or use fewer τ points)", source="tau")
+
+
 def _nnls_dense(a: np.ndarray, rhs: np.ndarray, penalty: np.ndarray, lam: float) -> np.ndarray:
     """min ‖a x − rhs‖² + λ xᵀ P x, x ≥ 0 (scaled coordinates)."""
     from scipy.optimize import nnls
 
     h = a.T @ a + lam * penalty
-    h = 0.5 * (h + h.T) + 1e-13 * np.trace(h) / h.shape[0] * np.eye(h.shape[0])
-    chol = np.linalg.cholesky(h)
+    chol = _cholesky(0.5 * (h + h.T))
     d = np.linalg.solve(chol, a.T @ rhs)
     return nnls(chol.T, d, maxiter=50 * h.shape[0])[0]
 
@@ -531,7 +544,7 @@ def _true(problem: _Problem, x_scaled: np.ndarray) -> np.ndarray:
 
 
 def _settings(lam: Any, rbf: str, fwhm_coeff: float, shape: float | None, order: int, data: str,
-              inductance: str, tau: Any, prominence: float, r_inf: bool) -> _Settings:
+              inductance: str, tau: Any, prominence: float, r_inf: bool, nonneg: bool) -> _Settings:
     if isinstance(lam, str):
         try:
             value: float | str = float(lam)
@@ -547,8 +560,11 @@ def _settings(lam: Any, rbf: str, fwhm_coeff: float, shape: float | None, order:
         grid = np.sort(finite_array("tau", tau))
         if grid.size < 3 or (grid <= 0).any() or np.unique(grid).size != grid.size:
             raise InputError("the τ grid needs at least three distinct values > 0 s", source="tau")
-    if order not in (1, 2):
+    if isinstance(order, bool) or order not in (1, 2):
         raise InputError(f"order must be 1 or 2, not {order!r}", source="order")
+    for name, flag in (("nonneg", nonneg), ("fit_r_inf", r_inf)):
+        if not isinstance(flag, bool | np.bool_):
+            raise InputError(f"{name} must be True or False, not {flag!r}", source=name)
     prom = finite("peak_prominence", prominence)
     if not 0 <= prom < 1:
         raise InputError(f"peak_prominence must be in [0, 1), not {prom:g}", source="peak_prominence")
@@ -608,6 +624,10 @@ def drt_batch(
     This is the fast path for series (impedance measured during cycling, temperature
     series): the matrices and their decomposition are built once per grid.
     """
+    if isinstance(spectra, Spectrum) or not isinstance(spectra, Sequence):
+        raise InputError(f"spectra must be a list of Spectrum, not {type(spectra).__name__}"
+                         + (" (use drt() for one spectrum)" if isinstance(spectra, Spectrum) else ""),
+                         source="spectra")
     items = list(spectra)
     if not items:
         raise InputError("no spectra given", source="spectra")
@@ -615,7 +635,7 @@ def drt_batch(
         if not isinstance(item, Spectrum):
             raise InputError(f"item {i} is a {type(item).__name__}, not a Spectrum", source="spectra")
     opts = _settings(lam, rbf, fwhm_coeff, shape_factor, order, data, inductance, tau, peak_prominence,
-                     fit_r_inf)
+                     fit_r_inf, nonneg)
     prepared = [_prepare(s, opts) for s in items]
     groups: dict[bytes, list[int]] = {}
     for i, (f, _z, _src) in enumerate(prepared):
@@ -639,7 +659,7 @@ def _prepare(spectrum: Spectrum, opts: _Settings) -> tuple[np.ndarray, np.ndarra
         f, z = f[keep], z[keep]
     if f.size < _MIN_POINTS:
         raise InputError(f"a DRT needs at least {_MIN_POINTS} points, {f.size} left", source=where)
-    if np.sqrt(np.mean(np.abs(z) ** 2)) == 0:
+    if not np.abs(z).max() > 0:
         raise InputError("the impedance is zero everywhere", source=where)
     order = np.argsort(f)[::-1]  # high to low frequency: τ = 1/f ascending
     return f[order], z[order], where
@@ -653,7 +673,8 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
         eps = 0.0
     basis = drt_basis(f, tau, rbf=opts.rbf, epsilon=eps, order=opts.order)
     problem = _problem(basis, opts.data, opts.inductance, opts.r_inf)
-    norm = np.sqrt(np.mean(np.abs(z) ** 2, axis=1))  # per spectrum, so λ is unit-free
+    top = np.abs(z).max(axis=1)  # per spectrum, so λ is unit-free; scaled first against overflow
+    norm = top * np.sqrt(np.mean(np.abs(z / top[:, None]) ** 2, axis=1))
     zn = z / norm[:, None]
     rhs = problem.stack(zn)
     if isinstance(opts.lam, float):
@@ -709,7 +730,7 @@ def _solve_group(f: np.ndarray, z: np.ndarray, opts: _Settings, nonneg: bool, so
             coefficients=gamma_x, tau_fine=grid.fine, gamma_fine=g_wide[k, grid.inner],
             R_inf=r_inf, L0=l0, R_pol=float(basis.weights @ gamma_x), lam=float(lams[k]),
             lambda_method=method,
-            peaks=_find_peaks(grid, g_wide[k], cumulative[k], opts.prominence),
+            peaks=_find_peaks(grid, g_wide[k], cumulative[k], opts.prominence, 1e-9 * norm[k]),
             rbf=opts.rbf, epsilon=float(eps), order=opts.order, data=opts.data,
             inductance=opts.inductance, message=message,
             residual_rms=misfit,
@@ -754,13 +775,13 @@ _PEAK_GRIDS: dict[int, tuple[DRTBasis, _PeakGrid]] = {}
 
 
 def _find_peaks(grid: _PeakGrid, g_wide: np.ndarray, cumulative: np.ndarray,
-                prominence: float) -> tuple[DRTPeak, ...]:
+                prominence: float, floor: float) -> tuple[DRTPeak, ...]:
     """Peaks of γ on the fine grid, each with its area between the neighbouring valleys."""
     from scipy.signal import find_peaks
 
     g = g_wide[grid.inner]
     top = float(g.max())
-    if top <= 0:
+    if top <= floor:  # no distribution at all (γ at rounding level): no peaks
         return ()
     padded = np.concatenate([[0.0], g, [0.0]])  # a peak at the edge of the grid still counts
     idx = find_peaks(padded, prominence=max(prominence * top, 1e-300))[0] - 1

@@ -69,6 +69,7 @@ _LIMIT = 50.0  # the integration range in y = ln(τ/τₘ), as in DRTtools
 _GAUSS = np.polynomial.legendre.leggauss(10)
 _CACHE: OrderedDict[str, DRTBasis] = OrderedDict()
 _CACHE_SIZE = 32
+MAX_TAU = 1000  # collocation times: the fine peak grid is 10× denser, so memory grows as 10 N²
 
 
 def normalise_rbf(name: str) -> str:
@@ -176,8 +177,11 @@ def drt_basis(frequency: Any, tau: Any, *, rbf: str = "gaussian", epsilon: float
         raise InputError(f"order must be 1 or 2, not {order!r}", source="order")
     if rbf != "pwl":
         epsilon = positive("epsilon", epsilon)
-    digest = hashlib.sha1(f.tobytes() + t.tobytes()
-                          + f"{rbf}|{float(epsilon)!r}|{order}".encode()).hexdigest()
+    if t.size > MAX_TAU:
+        raise InputError(f"{t.size} collocation times; at most {MAX_TAU} (give a coarser τ grid)",
+                         source="tau")
+    digest = hashlib.sha1(f"{f.size}|{t.size}|{rbf}|{float(epsilon)!r}|{order}|".encode()
+                          + f.tobytes() + t.tobytes()).hexdigest()
     hit = _CACHE.get(digest)
     if hit is not None:
         _CACHE.move_to_end(digest)
