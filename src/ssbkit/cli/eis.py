@@ -353,11 +353,7 @@ def _tau_grid(text: str | None) -> Any:
 
 def _drt_settings(lam: str, rbf: str, fwhm_coeff: float, shape_factor: float | None, order: str,
                   inductance: str, data_part: str, tau_grid: str | None) -> dict[str, Any]:
-    try:  # a number goes to the library as one: its method-name clean-up drops "-" ("1e-3")
-        value: float | str = float(lam)
-    except ValueError:
-        value = lam
-    return {"lam": value, "rbf": rbf, "fwhm_coeff": fwhm_coeff, "shape_factor": shape_factor,
+    return {"lam": lam, "rbf": rbf, "fwhm_coeff": fwhm_coeff, "shape_factor": shape_factor,
             "order": int(order), "inductance": inductance, "data": data_part, "tau": _tau_grid(tau_grid)}
 
 

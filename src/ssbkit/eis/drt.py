@@ -404,7 +404,7 @@ def _brent(fn: Any, lo: float, hi: float) -> float:
     return float(res.x)
 
 
-def _choose_by_solves(problem_re: _Problem | None, problem_im: _Problem | None, combined: _Problem,
+def _choose_by_solves(problem_re: _Problem, problem_im: _Problem, combined: _Problem,
                       rhs_complex: np.ndarray, method: str) -> float:
     """re-im or k-fold cross-validation for one spectrum (constrained solves at each λ)."""
     lams = np.logspace(math.log10(LAMBDA_BOUNDS[0]), math.log10(LAMBDA_BOUNDS[1]), 22)
