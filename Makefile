@@ -6,6 +6,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ssbkit-installed
+# The test environment holds every technique's extras. gpl (galvani, GPL-3.0) is here so the
+# BioLogic .mpr tests run; it stays an opt-in extra for users, never a core dependency.
+EXTRAS := eis,cycling,pressure,plot,gpl,dev
+# Arbin .res files are read with mdb-export (Debian package mdbtools).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # The newest Python >= 3.11 on PATH.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -16,7 +21,10 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 $(STAMP): pyproject.toml constraints.txt
 	@if [ -z "$(PYTHON)" ]; then echo "error: ssbkit needs Python >= 3.11 on PATH" >&2; exit 1; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[eis,plot,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[$(EXTRAS)]'
+	@command -v mdb-export >/dev/null 2>&1 || $(SUDO) apt-get install -y -q mdbtools >/dev/null 2>&1 \
+		|| { $(SUDO) apt-get update -q >/dev/null 2>&1 && $(SUDO) apt-get install -y -q mdbtools >/dev/null 2>&1; } \
+		|| echo "warning: could not install mdbtools (apt-get); Arbin .res files will not be read" >&2
 	@touch $(STAMP)
 
 demo: $(STAMP)
