@@ -2,6 +2,18 @@
 tables, dQ/dV, and events placed on the record.
 """
 
+from ssbkit.cycling.cycles import CONVENTIONS, cycle_numbers
 from ssbkit.cycling.data import CyclingRecord
+from ssbkit.cycling.steps import StepTable, find_steps
+from ssbkit.cycling.summary import CycleSummary, active_mass, summarize_cycles
 
-__all__ = ["CyclingRecord"]
+__all__ = [
+    "CONVENTIONS",
+    "CycleSummary",
+    "CyclingRecord",
+    "StepTable",
+    "active_mass",
+    "cycle_numbers",
+    "find_steps",
+    "summarize_cycles",
+]

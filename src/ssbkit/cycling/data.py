@@ -129,7 +129,10 @@ class CyclingRecord:
         columns: dict[str, np.ndarray] = {}
         n = None
         for name, values in self.columns.items():
-            if name in _FLOAT:
+            if (isinstance(values, np.ndarray) and not values.flags.writeable
+                    and values.dtype.kind in "fiU"):
+                array = values  # already a record's column: immutable, nothing to check
+            elif name in _FLOAT:
                 array = _numeric(values, name, where, float)
             elif name in _INT:
                 array = _numeric(values, name, where, float)
@@ -224,6 +227,26 @@ class CyclingRecord:
     def current(self) -> np.ndarray:
         """Current [A], > 0 charging."""
         return self.columns[CURRENT]
+
+    def fingerprint(self) -> str:
+        """``sha256:<hex>`` identifying the data, for provenance.
+
+        The hash of the file the record was read from (``metadata["sha256"]``, set by
+        ``ssbkit.io.read_cycling``) where there is one, else of the columns' names, types
+        and bytes.
+        """
+        import hashlib
+
+        if isinstance(self.metadata.get("sha256"), str):
+            return self.metadata["sha256"]
+
+        digest = hashlib.sha256()
+        for name in sorted(self.columns):
+            array = self.columns[name]
+            digest.update(f"{name}|{array.dtype.str}|{array.size};".encode())
+            digest.update(np.ascontiguousarray(array).tobytes() if array.dtype != object
+                          else "\x1f".join(map(str, array)).encode())
+        return "sha256:" + digest.hexdigest()
 
     def to_frame(self) -> pd.DataFrame:
         """The table as a pandas DataFrame (BDF column names, canonical ones first)."""

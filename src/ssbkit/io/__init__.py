@@ -62,6 +62,7 @@ __all__ = [
     "list_readers",
     "read",
     "read_chronoamperometry",
+    "read_cycling",
     "read_spectra",
     "register_reader",
 ]
@@ -92,6 +93,33 @@ def read_chronoamperometry(path: str | PathLike[str], **options: Any) -> list[An
         raise InputError(f"holds no chronoamperometry record ({_kinds(containers)})",
                          source=Path(path))
     return records
+
+
+def read_cycling(path: str | PathLike[str], *, channel: int | None = None,
+                 **options: Any) -> Any:
+    """The ``CyclingRecord`` in ``path`` (``InputError`` if it holds none).
+
+    A file with several channels needs ``channel=`` (0-based); the error lists them. The
+    record's ``metadata["sha256"]`` is the file's hash, which results cite as provenance.
+    """
+    import dataclasses
+
+    from ssbkit.core.results import hash_file
+    from ssbkit.cycling.data import CyclingRecord
+
+    containers = read(path, **options)
+    records = [c for c in containers if isinstance(c, CyclingRecord)]
+    if not records:
+        raise InputError(f"holds no cycling record ({_kinds(containers)})", source=Path(path))
+    if channel is None and len(records) > 1:
+        names = ", ".join(f"{j}: {r.metadata.get('channel', '?')}" for j, r in enumerate(records))
+        raise InputError(f"holds {len(records)} cycling records ({names}); choose one with "
+                         "channel=", source=Path(path))
+    if channel is not None and not 0 <= channel < len(records):
+        raise InputError(f"channel {channel} does not exist; the file holds {len(records)}",
+                         source="channel")
+    record = records[channel or 0]
+    return dataclasses.replace(record, metadata={**record.metadata, "sha256": hash_file(path)})
 
 
 def _kinds(containers: list[Any]) -> str:
