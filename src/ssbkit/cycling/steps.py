@@ -79,6 +79,10 @@ _FIELDS = {
 class StepTable:
     """One entry per step (numpy arrays of equal length; see ``_FIELDS`` for the columns).
 
+    A step starts when the previous one ends (the time of its last row: the switch happens
+    between two logged rows, and the cycler counts that interval in the new step), so
+    steps and cycles tile the record without gaps.
+
     ``capacity_source`` says where ``charge_ah``/``discharge_ah`` came from ("counters"
     or "current"); ``counter_deviation`` is the largest relative difference between the
     counters and the current integral over steps that pass at least 1 % of the largest
@@ -242,7 +246,8 @@ def find_steps(record: CyclingRecord, *, rest_current_a: float | None = None) ->
     return StepTable(
         step=np.arange(1, starts.size + 1), start_row=starts, stop_row=stops,
         native_cycle=np.asarray(native, np.int64), step_index=np.asarray(index, np.int64),
-        kind=kinds, instrument_type=names, start_time=t[starts], end_time=t[stops - 1],
+        kind=kinds, instrument_type=names, start_time=t[np.maximum(starts - 1, 0)],
+        end_time=t[stops - 1],
         charge_ah=charge, discharge_ah=discharge, charge_integral_ah=q_in,
         discharge_integral_ah=q_out, charge_wh=charge_wh, discharge_wh=discharge_wh,
         mean_current_a=mean_current, start_voltage=v[starts], end_voltage=v[stops - 1],
