@@ -4,6 +4,7 @@ tables, dQ/dV, and events placed on the record.
 
 from ssbkit.cycling.cycles import CONVENTIONS, cycle_numbers
 from ssbkit.cycling.data import CyclingRecord
+from ssbkit.cycling.rate import RateResult, rate_capability
 from ssbkit.cycling.steps import StepTable, find_steps
 from ssbkit.cycling.summary import CycleSummary, active_mass, summarize_cycles
 
@@ -11,9 +12,11 @@ __all__ = [
     "CONVENTIONS",
     "CycleSummary",
     "CyclingRecord",
+    "RateResult",
     "StepTable",
     "active_mass",
     "cycle_numbers",
     "find_steps",
+    "rate_capability",
     "summarize_cycles",
 ]

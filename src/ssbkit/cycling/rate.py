@@ -198,7 +198,8 @@ def rate_capability(record: CyclingRecord, *, nominal_capacity_mah: float | None
         out["current_ma"][b] = float(np.median(current_ma[members]))
         out["c_rate"][b] = float(np.median(c_rate[members]))
         out["capacity_mah"][b] = float(np.mean(capacity[members]))
-        out["capacity_std_mah"][b] = float(np.std(capacity[members], ddof=1)) if members.size > 1 else math.nan
+        if members.size > 1:
+            out["capacity_std_mah"][b] = float(np.std(capacity[members], ddof=1))
         out["specific_capacity"][b] = float(np.mean(specific[members])) if specific is not None else math.nan
         out["last_capacity_mah"][b] = float(capacity[members[-1]])
         out["ce"][b] = float(np.nanmean(ce[members])) if np.isfinite(ce[members]).any() else math.nan
