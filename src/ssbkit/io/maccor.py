@@ -1,19 +1,369 @@
-"""Placeholder: being written (issue 5)."""
+"""Maccor text exports: the classic ``Rec# Cyc# Step Test (Sec) …`` table and its variants.
 
+Maccor's software writes the same quantities under different names from one version or
+export template to the next: ``Test (Sec)`` or ``Test (Min)`` or a bare ``TestTime``,
+``Amp-hr`` or ``Cap. [Ah]``, ``Amps`` or ``Current [A]``, ``State`` or ``Md``, ``Cyc#`` or
+``Cycle P``. Columns are therefore found by a table of base names with the unit taken
+from the header (``_COLUMNS``), never by position; a new column is kept and named in an
+``UnknownColumnWarning``, never an error. Files with a decimal comma are read too.
+
+What the columns mean, and what this reader does about it:
+
+- **Current.** Some exports write ``Amps`` unsigned, with the direction only in
+  ``State`` (``C`` charge, ``D`` discharge, ``R`` rest, ``O``/``S`` other); others sign
+  it. The current is taken as ``+|Amps|`` on ``C`` rows and ``−|Amps|`` on ``D`` rows,
+  which is right for both; other rows keep the value as written.
+- **Capacity and energy.** ``Amp-hr`` and ``Watt-hr`` are one unsigned counter each,
+  whose direction is again the ``State``. Maccor restarts them at each step (BEEP's
+  Maccor structuring, and the files here: BEEP's ``.052`` starts 14.25 s into a 4.84 A
+  discharge step with 0.019158 Ah = 4.84 A × 14.25 s on the counter). Some set-ups let
+  the counter run on through consecutive steps of the same direction (a CC step then a
+  CV step); that is recognised where a step's first value does not fall below the
+  previous same-direction step's last one, and the counter is then restarted there.
+  The result is a charge and a discharge counter that both restart at every step;
+  ``metadata["capacity_counter"]`` says which behaviour the file showed.
+- **Time.** The header's unit is used (``Sec``, ``Min``, ``Hr``). A bare ``TestTime``
+  has no unit; it is found by comparing the test time with the ``DPt Time`` stamps (the
+  cellpy SIMBA export writes minutes) and recorded in ``metadata["time_unit"]``.
+- **Date stamps** (``DPt Time``) are local time without a zone, taken as UTC. Maccor
+  writes a bare date on rows at midnight (``10/22/2019``); that is 00:00:00. Month/day
+  order is found from the stamps where a day exceeds 12, else day-first for files with a
+  decimal comma and month-first otherwise (``dayfirst=`` overrides).
+- A file that starts partway through a step says so in ``metadata["starts_mid_step"]``
+  (step time and counters on its first row), so no one mistakes the counters of the
+  first step for what the file itself logged.
+"""
+
+from __future__ import annotations
+
+import re
 from pathlib import Path
 from typing import Any
 
-from ssbkit.core.errors import UnsupportedFormatError
+import numpy as np
+
+from ssbkit.core.errors import InputError, UnsupportedFormatError
+from ssbkit.cycling.data import (
+    CHARGE_CAPACITY,
+    CHARGE_ENERGY,
+    CURRENT,
+    CYCLE,
+    DISCHARGE_CAPACITY,
+    DISCHARGE_ENERGY,
+    STEP_COUNT,
+    STEP_INDEX,
+    STEP_TIME,
+    STEP_TYPE,
+    TEMPERATURE,
+    TIME,
+    UNIX_TIME,
+    VOLTAGE,
+    CyclingRecord,
+)
+from ssbkit.io._build import check_options
+from ssbkit.io._cycling import unix_seconds
+from ssbkit.io._text import decode, detect_decimal, read_text, split_fields, split_lines
+from ssbkit.io.cycler_text import (
+    build_record,
+    read_table,
+    split_unit,
+    step_count,
+    unique_names,
+    unit_factor,
+)
+
+__all__ = ["MaccorReader", "per_step_counters"]
+
+# base name (lower case, unit split off) -> (role, quantity of its unit, unit when none given)
+_COLUMNS: dict[str, tuple[str, str | None, str | None]] = {
+    "cyc#": (CYCLE, "count", None),
+    "cycle p": (CYCLE, "count", None),
+    "cycle": (CYCLE, "count", None),
+    "step": (STEP_INDEX, "count", None),  # "Step (Sec)" with a unit is the step time
+    "step time": (STEP_TIME, "time", None),
+    "steptime": (STEP_TIME, "time", None),
+    "test": (TIME, "time", None),
+    "test time": (TIME, "time", None),
+    "testtime": (TIME, "time", None),
+    "amp-hr": ("capacity", "charge", "Ah"),
+    "cap.": ("capacity", "charge", "Ah"),
+    "capacity": ("capacity", "charge", "Ah"),
+    "watt-hr": ("energy", "energy", "Wh"),
+    "ener.": ("energy", "energy", "Wh"),
+    "energy": ("energy", "energy", "Wh"),
+    "amps": (CURRENT, "current", "A"),
+    "current": (CURRENT, "current", "A"),
+    "volts": (VOLTAGE, "voltage", "V"),
+    "voltage": (VOLTAGE, "voltage", "V"),
+    "state": ("state", None, None),
+    "md": ("state", None, None),
+    "mode": ("state", None, None),
+    "dpt time": ("date", None, None),
+    "temp 1": (TEMPERATURE, "temperature", "degC"),
+    "temp1": (TEMPERATURE, "temperature", "degC"),
+}
+_KEEP = {"rec#", "rec", "cycle c", "es", "loop1", "loop2", "loop3", "loop4", "acimp/ohms",
+         "dcir/ohms", "wf chg cap", "wf dis cap", "wf chg e", "wf dis e", "range",
+         *(f"var{i}" for i in range(1, 16))}
+_TEXT_ROLES = ("state", "date")
+_TIME_UNITS = (("s", 1.0), ("min", 60.0), ("h", 3600.0))
+
+
+def _role(name: str) -> tuple[str, str | None, str | None, str | None] | None:
+    base, unit = split_unit(name)
+    key = re.sub(r"\s+", " ", base.lower())
+    if key == "step" and unit is not None:
+        return STEP_TIME, "time", None, unit
+    entry = _COLUMNS.get(key)
+    return None if entry is None else (*entry, unit)
+
+
+def _find_header(lines: list[str], limit: int = 100) -> int | None:
+    for i, line in enumerate(lines[:limit]):
+        if "\t" not in line:
+            continue
+        roles = {r[0] for r in map(_role, split_fields(line, "\t")) if r}
+        if {TIME, VOLTAGE, "state"} <= roles and ({"capacity", CURRENT} & roles):
+            return i
+    return None
 
 
 class MaccorReader:
-    name = "placeholder-MaccorReader"
-    extensions: tuple[str, ...] = ()
+    """Maccor tab-separated text export (classic ``Rec#``/``Amp-hr`` and its variants)."""
+
+    name = "maccor-txt"
+    extensions = (".txt",)
     techniques = frozenset({"cycling"})
-    description = "being written"
+    description = "Maccor text export (Rec#, Cyc#, Test (Sec), Amp-hr, Amps, Volts, State)"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return False
+        lines = decode(head).splitlines()
+        return _find_header(lines[:-1] if len(lines) > 1 else lines, 60) is not None
 
-    def read(self, path: Path, **options: Any) -> list[Any]:
-        raise UnsupportedFormatError("not written yet", source=path)
+    def read(self, path: Path, **options: Any) -> list[CyclingRecord]:
+        """One ``CyclingRecord``. Options: ``dayfirst`` (None: from the stamps),
+        ``time_unit`` ("s", "min", "h") for a time column whose header has no unit."""
+        opts = check_options(self.name, options, dayfirst=None, time_unit=None)
+        if opts["dayfirst"] not in (None, True, False):
+            raise InputError(f"must be True, False or None, got {opts['dayfirst']!r}",
+                             source="dayfirst")
+        path = Path(path)
+        lines = split_lines(read_text(path))
+        header = _find_header(lines)
+        if header is None:
+            raise UnsupportedFormatError("not a Maccor export: no tab-separated column line "
+                                         "with test time, voltage, state and current or "
+                                         "capacity in the first 100 lines", source=path)
+        names = unique_names(split_fields(lines[header], "\t"), path, header + 1)
+        meta = {"format": self.name, "file": path.name, "instrument": "Maccor",
+                **_header_metadata(lines[:header], path)}
+        roles: dict[str, tuple[str, float | None]] = {}
+        for j, name in enumerate(names):
+            found = _role(name)
+            if found is None or found[0] in roles:
+                continue
+            role, quantity, default, unit = found
+            if quantity is None or (quantity == "time" and unit is None):
+                factor = None  # text, or a time whose unit is found below
+            else:
+                factor = unit_factor(unit, quantity, column=name, source=path, default=default,
+                                     location=f"line {header + 1}, column {j + 1}")
+            roles[role] = (name, factor)
+        first = next((lines[i] for i in range(header + 1, len(lines)) if lines[i].strip()), "")
+        decimal = detect_decimal(split_fields(first, "\t"), "\t")
+        text = [names.index(roles[r][0]) for r in _TEXT_ROLES if r in roles]
+        numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
+        columns, line_numbers, dropped = read_table(
+            lines, header, sep="\t", decimal=decimal, source=path, names=names,
+            numeric=numeric, text=text)
+        out: dict[str, np.ndarray] = {}
+        if "date" in roles:
+            out[UNIX_TIME] = _dates(columns[roles["date"][0]], path, roles["date"][0],
+                                    opts["dayfirst"], decimal == ",", meta)
+        time_factor = _time_factor(columns[roles[TIME][0]], out.get(UNIX_TIME), roles[TIME],
+                                   opts["time_unit"], meta)
+        for role in (TIME, STEP_TIME):
+            if role in roles:
+                name, factor = roles[role]
+                out[role] = columns[name] * (time_factor if factor is None else factor)
+        for role in (VOLTAGE, TEMPERATURE, CYCLE, STEP_INDEX):
+            if role in roles:
+                out[role] = columns[roles[role][0]] * roles[role][1]
+        state = (np.char.upper(np.asarray(columns[roles["state"][0]], dtype=str))
+                 if "state" in roles else None)
+        if state is not None:
+            out[STEP_TYPE] = state
+        if CURRENT in roles:
+            amps = columns[roles[CURRENT][0]] * roles[CURRENT][1]
+            if state is not None:
+                amps = np.where(state == "C", np.abs(amps),
+                                np.where(state == "D", -np.abs(amps), amps))
+                meta["current_sign"] = "from the State column (C charge, D discharge)"
+            out[CURRENT] = amps
+        keys = [out[STEP_INDEX]] if STEP_INDEX in out else [np.zeros(len(out[TIME]))]
+        out[STEP_COUNT] = step_count(*keys, step_time=out.get(STEP_TIME))
+        if state is not None:
+            for role, targets in (("capacity", (CHARGE_CAPACITY, DISCHARGE_CAPACITY)),
+                                  ("energy", (CHARGE_ENERGY, DISCHARGE_ENERGY))):
+                if role in roles:
+                    raw = columns[roles[role][0]] * roles[role][1]
+                    charge, discharge, behaviour = per_step_counters(out[STEP_COUNT], state, raw)
+                    out[targets[0]], out[targets[1]] = charge, discharge
+                    if role == "capacity":
+                        meta["capacity_counter"] = behaviour
+        if STEP_TIME in out and len(out[STEP_TIME]) > 1:
+            interval = np.nanmedian(np.diff(out[TIME])) if len(out[TIME]) > 1 else 0.0
+            if out[STEP_TIME][0] > max(interval, 0.0) * 1.5:
+                meta["starts_mid_step"] = {
+                    "line": int(line_numbers[0]), "step_time_s": float(out[STEP_TIME][0]),
+                    **{key: float(out[col][0]) for key, col in (
+                        ("charge_ah", CHARGE_CAPACITY), ("discharge_ah", DISCHARGE_CAPACITY))
+                       if col in out}}
+        if dropped:
+            meta["dropped"] = dropped
+        used = {name for name, _ in roles.values()}
+        extra = {n: v for n, v in columns.items() if n not in used}
+        known = {n for n in names if re.sub(r"\s+", " ", n.lower()) in _KEEP}
+        return [build_record(out, extra, known=known, source=path, metadata=meta)]
+
+
+def per_step_counters(steps: np.ndarray, state: np.ndarray,
+                      counter: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Charge and discharge counters that restart at each step, from Maccor's unsigned
+    counter and the ``State`` column, and a phrase for what the counter did.
+
+    A step of the same direction as the previous one (no step of the other direction in
+    between) whose first value is not below that step's last value continued it; it is
+    restarted by subtracting that value.
+
+    >>> steps = np.array([1, 1, 2, 2, 3, 3])
+    >>> state = np.array(["C", "C", "C", "C", "D", "D"])
+    >>> c, d, how = per_step_counters(steps, state, np.array([1., 2., 2.5, 3., 1., 2.]))
+    >>> c.tolist(), d.tolist(), how
+    ([1.0, 2.0, 0.5, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0, 2.0], 'runs on through \
+consecutive steps of the same direction')
+    """
+    raw = np.abs(np.nan_to_num(np.asarray(counter, float)))
+    steps = np.asarray(steps)
+    n = len(raw)
+    starts = np.flatnonzero(np.r_[True, steps[1:] != steps[:-1]]) if n else np.empty(0, int)
+    ends = np.r_[starts[1:] - 1, n - 1] if n else starts
+    offsets = np.zeros(len(starts))
+    last: dict[str, float | None] = {"C": None, "D": None}
+    restarted = continued = 0
+    for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        mode = state[a]
+        if mode not in last:
+            continue
+        previous = last[mode]
+        if previous is not None and previous > 0:
+            if raw[a] >= previous * (1 - 1e-9):
+                offsets[k] = previous
+                continued += 1
+            else:
+                restarted += 1
+        last[mode] = raw[b]
+        last["D" if mode == "C" else "C"] = None
+    per_step = raw - np.repeat(offsets, np.diff(np.r_[starts, n])) if n else raw
+    charge = np.where(state == "C", per_step, 0.0)
+    discharge = np.where(state == "D", per_step, 0.0)
+    if restarted and continued:
+        how = "restarts at some steps and runs on at others"
+    elif continued:
+        how = "runs on through consecutive steps of the same direction"
+    elif restarted:
+        how = "restarts at each step"
+    else:
+        how = "not determined (no two steps of the same direction in a row)"
+    return charge, discharge, how
+
+
+def _dates(values: np.ndarray, path: Path, column: str, dayfirst: bool | None,
+           decimal_comma: bool, meta: dict[str, Any]) -> np.ndarray:
+    import pandas as pd
+
+    text = pd.Series(values, dtype=object).astype(str).str.strip()
+    text = text.where(text != "", None)
+    bare = text.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}", na=False)
+    text = text.where(~bare, text + " 00:00:00")  # Maccor drops the clock at midnight
+    parts = text.str.extract(r"^(\d{1,2})/(\d{1,2})/")
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    if dayfirst is None:
+        if (first > 12).any():
+            dayfirst, why = True, "a day above 12 comes first"
+        elif (second > 12).any():
+            dayfirst, why = False, "a day above 12 comes second"
+        else:
+            dayfirst = decimal_comma
+            why = "assumed from the decimal " + ("comma" if decimal_comma else "point")
+        meta["date_order"] = f"{'day' if dayfirst else 'month'} first ({why})"
+    fmt = None
+    if parts[0].notna().all():
+        fmt = "%d/%m/%Y %H:%M:%S" if dayfirst else "%m/%d/%Y %H:%M:%S"
+        year = text.str.extract(r"^\d{1,2}/\d{1,2}/(\d+)")[0]
+        if (year.str.len() == 2).all():
+            fmt = fmt.replace("%Y", "%y")
+    try:
+        return unix_seconds(text, source=path, column=column, dayfirst=dayfirst, fmt=fmt)
+    except InputError:
+        if fmt is None:
+            raise
+        return unix_seconds(text, source=path, column=column, dayfirst=dayfirst)
+
+
+def _time_factor(test_time: np.ndarray, unix: np.ndarray | None, role: tuple[str, float | None],
+                 forced: str | None, meta: dict[str, Any]) -> float:
+    name, factor = role
+    if factor is not None:
+        return factor
+    if forced is not None:
+        factor = dict(_TIME_UNITS).get(forced)
+        if factor is None:
+            raise InputError(f"must be one of s, min, h; got {forced!r}", source="time_unit")
+        meta["time_unit"] = f"{forced} (given)"
+        return factor
+    if unix is not None and len(test_time) > 1:
+        span_t = float(np.nanmax(test_time) - np.nanmin(test_time))
+        span_u = float(np.nanmax(unix) - np.nanmin(unix))
+        if span_t > 0 and span_u >= 10:  # the stamps resolve seconds only
+            ratio = span_u / span_t
+            for unit, candidate in _TIME_UNITS:
+                if abs(ratio / candidate - 1) < 0.25:
+                    meta["time_unit"] = f"{unit} (from the date stamps: the header gives none)"
+                    return candidate
+    meta["time_unit"] = "s (assumed: the header gives none and the date stamps cannot tell)"
+    meta.setdefault("assumed_units", []).append(name)
+    return 1.0
+
+
+_CLASSIC_KEYS = ("Today's Date", "Date of Test:", "Filename:", "Procedure:", "Comment/Barcode:")
+
+
+def _header_metadata(lines: list[str], path: Path) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    header: dict[str, str] = {}
+    for line in lines:
+        if line.startswith("Today's Date"):
+            marks = sorted((line.find(k), k) for k in _CLASSIC_KEYS if k in line)
+            for (at, key), (nxt, _) in zip(marks, [*marks[1:], (len(line), "")], strict=True):
+                header[key.rstrip(":")] = line[at + len(key):nxt].strip(" \t:")
+            continue
+        key, sep, value = line.partition("\t")
+        if sep and key.strip():
+            header[key.strip().rstrip(":")] = value.strip()
+    if header:
+        meta["header"] = header
+    start = header.get("Date of Test") or header.get("Started")
+    if start:
+        meta["start_time"] = start
+    if header.get("Tester"):
+        meta["instrument"] = f"Maccor ({header['Tester']})"
+    channel = header.get("Channel")
+    if channel is None and path.suffix[1:].isdigit():
+        channel = path.suffix[1:]  # Maccor names each channel's data file NAME.<channel>
+    if channel:
+        meta["channel"] = channel
+    if header.get("Procedure"):
+        meta["procedure"] = header["Procedure"]
+    return meta
