@@ -396,3 +396,15 @@ def test_rate_test_leaves_the_cycle_count_to_its_blocks():
     assert info.value.source == "n_cycles"
     with pytest.raises(InputError):
         simulate_rate_test(rates=())
+
+
+def test_huge_or_broken_inputs_are_refused_before_any_work():
+    with pytest.raises(InputError) as info:
+        simulate_cycling(n_cycles=10**9, capacity_mah=1.0)
+    assert info.value.source == "n_cycles"
+    with pytest.raises(InputError) as info:
+        simulate_cycling(c_rates=[(0.1, 10**9)], capacity_mah=1.0)
+    assert info.value.source == "c_rates"
+    with pytest.raises(InputError) as info:
+        simulate_cycling(n_cycles=2, capacity_mah=1.0, rate_capacity=lambda c: [1.0, 2.0, 3.0])
+    assert info.value.source == "rate_capacity"

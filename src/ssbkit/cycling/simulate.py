@@ -86,7 +86,7 @@ LI2TIS3_PLATEAUS = ((1.60, 0.30, 0.030), (2.05, 0.35, 0.035), (2.40, 0.20, 0.030
 
 _REST, _CC_CHG, _CV_CHG, _CC_DCHG = range(4)
 _STEP_NAMES = np.array(["Rest", "CC_Chg", "CV_Chg", "CC_DChg"])
-_MAX_ROWS = 20_000_000
+_MAX_ROWS, _MAX_CYCLES = 20_000_000, 100_000
 # u(c) = 1/(1 + (c/c½)^n) fitted to the argyrodite study's 483 / 413 / 264 mAh/g at 0.1 / 0.5 / 1 C
 _RATE_HALF, _RATE_EXPONENT = 1.0813, 2.2606
 
@@ -155,6 +155,8 @@ class _Ocv:
 
 def _rate_schedule(c_rates: Any, n_cycles: Any) -> np.ndarray:
     n = None if n_cycles is None else positive_int("n_cycles", n_cycles)
+    if n is not None and n > _MAX_CYCLES:
+        raise InputError(f"must be ≤ {_MAX_CYCLES:,}, got {n_cycles!r}", source="n_cycles")
     if isinstance(c_rates, (int, float, np.number)) and not isinstance(c_rates, bool):
         if n is None:
             raise InputError("give the number of cycles (c_rates is one number)", source="n_cycles")
@@ -167,8 +169,11 @@ def _rate_schedule(c_rates: Any, n_cycles: Any) -> np.ndarray:
         raise InputError("is empty", source="c_rates")
     if all(isinstance(i, Sequence | np.ndarray) and not isinstance(i, str) and len(i) == 2
            for i in items):
-        rates = np.repeat([positive("c_rates", r) for r, _ in items],
-                          [positive_int("c_rates", k) for _, k in items])
+        counts = [positive_int("c_rates", k) for _, k in items]
+        if sum(counts) > _MAX_CYCLES:
+            raise InputError(f"asks for {sum(counts):,} cycles (limit {_MAX_CYCLES:,})",
+                             source="c_rates")
+        rates = np.repeat([positive("c_rates", r) for r, _ in items], counts)
     else:
         rates = np.array([positive("c_rates", r) for r in items])
         if rates.size == 1 and n is not None:
@@ -192,7 +197,11 @@ def _rate_fractions(rate_capacity: Any, rates: np.ndarray) -> np.ndarray:
             raise InputError(f"has no share for C-rate(s) {missing}", source="rate_capacity")
         return fractions
     if callable(rate_capacity):
-        fractions = np.broadcast_to(np.asarray(rate_capacity(rates.copy()), float), rates.shape)
+        try:
+            fractions = np.broadcast_to(np.asarray(rate_capacity(rates.copy()), float), rates.shape)
+        except Exception as exc:  # a user's function: say which argument failed
+            raise InputError(f"calling it on an array of C-rates failed: {exc}",
+                             source="rate_capacity") from None
     else:
         fractions = np.full(rates.size, positive("rate_capacity", rate_capacity))
     if not (np.isfinite(fractions) & (fractions > 0)).all():
