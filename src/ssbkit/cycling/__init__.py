@@ -5,6 +5,7 @@ tables, dQ/dV, and events placed on the record.
 from ssbkit.cycling.cycles import CONVENTIONS, cycle_numbers
 from ssbkit.cycling.data import CyclingRecord
 from ssbkit.cycling.rate import RateResult, rate_capability
+from ssbkit.cycling.simulate import simulate_cycling, simulate_rate_test
 from ssbkit.cycling.steps import StepTable, find_steps
 from ssbkit.cycling.summary import CycleSummary, active_mass, summarize_cycles
 
@@ -18,5 +19,7 @@ __all__ = [
     "cycle_numbers",
     "find_steps",
     "rate_capability",
+    "simulate_cycling",
+    "simulate_rate_test",
     "summarize_cycles",
 ]
