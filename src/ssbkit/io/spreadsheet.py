@@ -26,7 +26,7 @@ import numpy as np
 
 from ssbkit.core.errors import InputError
 from ssbkit.io._build import check_options, containers_from_columns
-from ssbkit.io._columns import map_columns
+from ssbkit.io._columns import classify_header, map_columns
 from ssbkit.io._text import read_bytes
 
 __all__ = ["SpreadsheetReader"]
@@ -61,7 +61,15 @@ class SpreadsheetReader:
     description = "spreadsheets (.xlsx, .ods): one impedance table per sheet"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return _kind(head) is not None
+        kind = _kind(head)
+        if kind == "xlsx" and path is not None:
+            from ssbkit.io.table import looks_like_cycler_table
+
+            headers = _xlsx_headers(Path(path))
+            if any(looks_like_cycler_table(h) for h in headers) and not any(
+                    classify_header(n).quantity == "frequency" for h in headers for n in h):
+                return False  # a cycler's export (Arbin Channel sheets) and no impedance sheet
+        return kind is not None
 
     def read(self, path: Path, **options: Any) -> list[Any]:
         """Spectra of every impedance sheet; options ``strict``, ``split_sweeps``."""
@@ -103,6 +111,33 @@ class SpreadsheetReader:
             raise InputError("no sheet holds impedance columns; sheets: " + ("; ".join(seen)
                              or "none with data"), source=path)
         return out
+
+
+def _xlsx_headers(path: Path) -> list[list[str]]:
+    """The first non-empty row of each sheet, read without parsing the sheets whole (for
+    sniffing; [] when the workbook cannot be read)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            shared: list[str] = []
+            if "xl/sharedStrings.xml" in archive.namelist():
+                strings = ElementTree.fromstring(archive.read("xl/sharedStrings.xml"))
+                shared = ["".join(t.text or "" for t in si.iter(f"{_MAIN}t"))
+                          for si in strings.iter(f"{_MAIN}si")]
+            headers = []
+            for member in sorted(n for n in archive.namelist()
+                                 if re.match(r"xl/worksheets/sheet\d+\.xml$", n)):
+                with archive.open(member) as stream:
+                    for _, element in ElementTree.iterparse(stream):
+                        if element.tag != f"{_MAIN}row":
+                            continue
+                        cells = [_xlsx_value(c, shared) for c in element.iter(f"{_MAIN}c")]
+                        if any(_filled(c) for c in cells):
+                            headers.append([str(c) if c is not None else "" for c in cells])
+                            break
+            return headers
+    except (OSError, KeyError, IndexError, ValueError, zipfile.BadZipFile,
+            ElementTree.ParseError, RuntimeError):
+        return []
 
 
 def _filled(cell: Any) -> bool:

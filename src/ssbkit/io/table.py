@@ -32,7 +32,7 @@ import numpy as np
 from ssbkit.core.errors import InputError
 from ssbkit.core.validate import one_of
 from ssbkit.io._build import build_spectra, check_options, containers_from_columns
-from ssbkit.io._columns import is_unit, map_columns, with_units
+from ssbkit.io._columns import classify_header, is_unit, map_columns, with_units
 from ssbkit.io._text import (
     WHITESPACE,
     decode,
@@ -45,7 +45,7 @@ from ssbkit.io._text import (
     split_lines,
 )
 
-__all__ = ["TableReader", "looks_like_minus_z"]
+__all__ = ["TableReader", "looks_like_cycler_table", "looks_like_minus_z"]
 
 _CHECKED_ROWS = 200
 
@@ -113,6 +113,30 @@ def looks_like_minus_z(frequency: np.ndarray, z_real: np.ndarray, third: np.ndar
     return bool(falling_modulus and falling_real)
 
 
+# words in the column names of cycler exports: capacity counters, cycle and step indices
+_CYCLER_WORDS = ("capacity", "q-qo", "dq/", "q charge", "q discharge", "cycle_index",
+                 "step_index", "cycle index", "step index", "half cycle")
+
+
+def looks_like_cycler_table(names: list[str]) -> bool:
+    """True for the header of a cycler's table rather than an impedance or DC one: time,
+    voltage and a capacity counter or cycle/step index, and no frequency column.
+
+    >>> looks_like_cycler_table(["Test_Time", "Voltage", "Current", "Charge_Capacity"])
+    True
+    >>> looks_like_cycler_table(["time [s]", "voltage [V]", "current [A]"])
+    False
+    """
+    kinds = {classify_header(n).quantity for n in names}
+    lowered = [n.strip().lower() for n in names]
+    if "frequency" in kinds:
+        return False
+    has_time = "time" in kinds or any("time" in n for n in lowered)
+    has_voltage = "voltage" in kinds or any(w in n for n in lowered
+                                            for w in ("voltage", "ecell", "ewe"))
+    return has_time and has_voltage and any(w in n for n in lowered for w in _CYCLER_WORDS)
+
+
 class TableReader:
     """Delimited text tables of impedance data, with a header or as three bare columns."""
 
@@ -128,8 +152,12 @@ class TableReader:
         lines = split_lines(text)
         if len(head) >= 64 * 1024 and len(lines) > 1:
             lines = lines[:-1]  # the last line of a cut head may be partial
-        if _layout(lines) is None:
+        layout = _layout(lines)
+        if layout is None:
             return False
+        first, has_header, _, sep = layout
+        if has_header and looks_like_cycler_table(_fields(lines[first], sep)):
+            return False  # a cycler export (Arbin, EC-Lab without header …): its reader's
         from ssbkit.io.squidstat import looks_like_squidstat
 
         return not looks_like_squidstat(lines)
