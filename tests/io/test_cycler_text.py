@@ -324,3 +324,30 @@ def test_pec_and_cellpy_custom_files_are_unsupported_naming_the_readers(name):
     for reader in ("maccor-txt", "bdf-csv", "basytec-txt", "novonix-csv"):
         assert reader in message
     assert all(n in message for n in list_readers())
+
+
+def test_read_table_takes_the_same_values_by_either_path(tmp_path):
+    from ssbkit.io.cycler_text import read_table
+
+    head = "meta line\nt\tv\tstate\tnote\n"
+    rows = ["0\t3.5\tC\tN/A", "1\t3.6\tC\tN/A", "2\t3.7\tD\t7"]
+    names = ["t", "v", "state", "note"]
+    kwargs = {"sep": "\t", "decimal": ".", "source": tmp_path / "f.txt", "names": names,
+              "numeric": [0, 1], "text_columns": [2]}
+    fast = read_table(head + "\n".join(rows) + "\n", 1, **kwargs)
+    # a blank line inside, and old Mac line ends, go line by line
+    for text, lines in ((head + rows[0] + "\n\n" + "\n".join(rows[1:]) + "\n", [3, 5, 6]),
+                        ((head + "\n".join(rows)).replace("\n", "\r"), [3, 4, 5])):
+        slow = read_table(text, 1, **kwargs)
+        for name in names:
+            np.testing.assert_array_equal(slow[0][name], fast[0][name])
+        assert slow[1].tolist() == lines
+    assert fast[1].tolist() == [3, 4, 5]
+    assert np.isnan(fast[0]["note"][0]) and fast[0]["note"][2] == 7.0
+    assert fast[0]["state"].tolist() == ["C", "C", "D"]
+    # a cut last line is dropped on both paths with the same note
+    cut = head + "\n".join(rows[:2]) + "\n2\t3."
+    for text in (cut, cut.replace("\n", "\r")):
+        columns, lines, dropped = read_table(text, 1, **kwargs)
+        assert lines.tolist() == [3, 4] and dropped == [
+            {"line": 5, "reason": "the last line holds 2 of 4 values: the file was cut short"}]

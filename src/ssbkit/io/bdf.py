@@ -57,8 +57,15 @@ from ssbkit.cycling.data import (
 )
 from ssbkit.io._build import check_options
 from ssbkit.io._cycling import counters_from_net
-from ssbkit.io._text import decode, read_text, split_fields, split_lines
-from ssbkit.io.cycler_text import build_record, read_table, step_count, unique_names, unit_factor
+from ssbkit.io._text import decode, read_text, split_fields
+from ssbkit.io.cycler_text import (
+    build_record,
+    head_lines,
+    read_table,
+    step_count,
+    unique_names,
+    unit_factor,
+)
 
 __all__ = ["BDF_LABELS", "BdfCsvReader"]
 
@@ -226,7 +233,8 @@ class BdfCsvReader:
         """One ``CyclingRecord``; no options."""
         check_options(self.name, options)
         path = Path(path)
-        lines = split_lines(read_text(path))
+        content = read_text(path)
+        lines = head_lines(content, 1 << 16)
         found = _header(lines[0])
         if found is None:
             raise UnsupportedFormatError("not a BDF table: the first line is empty", source=path,
@@ -246,8 +254,8 @@ class BdfCsvReader:
         text = [names.index(labels["Step Type"][0])] if "Step Type" in labels else []
         numeric = [names.index(n) for lb, (n, _) in labels.items()
                    if lb not in ("Step Type", "Step ID")]
-        columns, _, dropped = read_table(lines, 0, sep=sep, decimal=".", source=path,
-                                         names=names, numeric=numeric, text=text)
+        columns, _, dropped = read_table(content, 0, sep=sep, decimal=".", source=path,
+                                         names=names, numeric=numeric, text_columns=text)
         values = {label: columns[name] * factor if factor != 1.0 else columns[name]
                   for label, (name, factor) in labels.items()}
         out: dict[str, np.ndarray] = {}

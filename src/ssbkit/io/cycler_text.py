@@ -61,7 +61,7 @@ from ssbkit.cycling.data import (
 )
 from ssbkit.io._build import check_options
 from ssbkit.io._cycling import counters_from_net, record_from_frame, scale, unix_seconds
-from ssbkit.io._text import decode, parse_table, read_text, split_fields, split_lines
+from ssbkit.io._text import WHITESPACE, decode, parse_table, read_text, split_fields, split_lines
 
 __all__ = [
     "BasytecReader",
@@ -189,6 +189,15 @@ def counters_by_current_sign(steps: np.ndarray, throughput: np.ndarray,
     return out[0], out[1]
 
 
+def head_lines(text: str, chars: int = 1 << 20) -> list[str]:
+    """The whole lines among the first ``chars`` characters of ``text`` (header searches
+    need no more, and splitting a 100 MB export into lines costs seconds)."""
+    if len(text) <= chars:
+        return split_lines(text)
+    lines = split_lines(text[:chars])
+    return lines[:-1] if len(lines) > 1 else lines
+
+
 def drop_partial_last_line(lines: Sequence[str], start: int, sep: str,
                            width: int) -> tuple[int, list[dict[str, Any]]]:
     """``(stop, dropped)``: the index after the last whole data line and, when the last
@@ -199,12 +208,15 @@ def drop_partial_last_line(lines: Sequence[str], start: int, sep: str,
         stop -= 1
     if stop <= start:
         return stop, []
-    last = lines[stop - 1]
-    fields = last.count(sep) + 1
+    fields = lines[stop - 1].count(sep) + 1
     if fields >= width:
         return stop, []
-    return stop - 1, [{"line": stop, "reason": f"the last line holds {fields} of {width} "
-                                              "values: the file was cut short"}]
+    return stop - 1, [_cut_note(stop, fields, width)]
+
+
+def _cut_note(line: int, fields: int, width: int) -> dict[str, Any]:
+    return {"line": line, "reason": f"the last line holds {fields} of {width} values: "
+                                    "the file was cut short"}
 
 
 def lenient_numbers(values: np.ndarray, decimal: str) -> np.ndarray:
@@ -212,6 +224,10 @@ def lenient_numbers(values: np.ndarray, decimal: str) -> np.ndarray:
     empty), else as it was (text)."""
     import pandas as pd
 
+    try:  # cells pandas already parsed as numbers
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        pass
     series = pd.Series(values, dtype=object)
     text = series.astype(str).str.strip()
     if decimal == ",":
@@ -223,30 +239,92 @@ def lenient_numbers(values: np.ndarray, decimal: str) -> np.ndarray:
     return numbers.to_numpy(dtype=float)
 
 
-def read_table(lines: Sequence[str], header: int, *, sep: str, decimal: str, source: Path,
-               names: Sequence[str], numeric: Iterable[int], text: Iterable[int] = ()
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def read_table(text: str, header: int, *, sep: str, decimal: str, source: Path,
+               names: Sequence[str], numeric: Iterable[int], text_columns: Iterable[int] = ()
                ) -> tuple[dict[str, np.ndarray], np.ndarray, list[dict[str, Any]]]:
-    """The columns of the table under the column line ``lines[header]``: ``numeric`` ones
-    (indices) as floats, ``text`` ones as strings, others as numbers where they all are,
-    else as text. Returns ``(columns, line numbers, dropped)``; no row at all is an
-    ``InputError``."""
-    stop, dropped = drop_partial_last_line(lines, header + 1, sep, len(names))
-    table = parse_table(lines, header + 1, names=names, sep=sep, decimal=decimal,
-                        source=source, numeric=sorted(set(numeric)), stop=stop)
-    if not len(table.lines):
+    """The columns of the table under the column line ``header`` (0-based) of ``text``:
+    ``numeric`` ones (indices) as floats, ``text_columns`` as strings, others as numbers
+    where they all are, else as text. Returns ``(columns, line numbers, dropped)``; no row
+    at all is an ``InputError``.
+
+    A regular table (one row a line, no blank lines inside, every number a number) goes to
+    pandas in one piece; anything else takes ``ssbkit.io._text.parse_table``'s line-by-line
+    path, whose errors name the line and column.
+    """
+    numeric, text_columns = sorted(set(numeric)), set(text_columns)
+    parsed = _fast_table(text, header, sep=sep, decimal=decimal, names=names, numeric=numeric,
+                         text_columns=text_columns)
+    if parsed is None:
+        lines = split_lines(text)
+        stop, dropped = drop_partial_last_line(lines, header + 1, sep, len(names))
+        table = parse_table(lines, header + 1, names=names, sep=sep, decimal=decimal,
+                            source=source, numeric=numeric, stop=stop)
+        raw = {j: table.text[j] if j in table.text else table.values[:, j]
+               for j in range(len(names))}
+        line_numbers = table.lines
+    else:
+        raw, line_numbers, dropped = parsed
+    if not len(line_numbers):
         extra = f" (line {dropped[0]['line']} was cut short)" if dropped else ""
         raise InputError(f"no data rows after the column header{extra}", source=source,
                          location=f"line {header + 1}")
     columns: dict[str, np.ndarray] = {}
-    text = set(text)
     for j, name in enumerate(names):
-        if j in text:
-            columns[name] = np.asarray([str(v).strip() for v in table.text[j]], dtype=object)
-        elif j in table.text:
-            columns[name] = lenient_numbers(table.text[j], decimal)
+        values = raw[j]
+        if j in text_columns:
+            columns[name] = np.asarray([str(v).strip() for v in values], dtype=object)
+        elif values.dtype.kind == "f":
+            columns[name] = values
         else:
-            columns[name] = table.values[:, j]
-    return columns, table.lines, dropped
+            columns[name] = lenient_numbers(values, decimal)
+    return columns, line_numbers, dropped
+
+
+def _fast_table(text: str, header: int, *, sep: str, decimal: str, names: Sequence[str],
+                numeric: Sequence[int], text_columns: set[int]
+                ) -> tuple[dict[int, np.ndarray], np.ndarray, list[dict[str, Any]]] | None:
+    import io
+
+    import pandas as pd
+
+    start = 0
+    for count, match in enumerate(_BREAK.finditer(text), 1):
+        if count == header + 1:
+            start = match.end()
+            break
+    else:
+        return None
+    body = text[start:].rstrip("\r\n")
+    if "\r" in body and body.count("\r") != body.count("\r\n"):
+        return None  # lines ended by a lone CR: counted line by line
+    cut = body.rfind("\n") + 1
+    last = body[cut:].rstrip("\r")
+    if not last.strip():
+        return None
+    width, dropped = len(names), []
+    if last.count(sep) + 1 < width:
+        dropped = [_cut_note(header + 2 + body.count("\n", 0, cut), last.count(sep) + 1, width)]
+        body = body[:cut].rstrip("\r\n")
+    if not body.strip():
+        return {}, np.empty(0, int), dropped
+    kwargs = {"sep": r"\s+"} if sep == WHITESPACE else {"sep": sep, "skipinitialspace": True}
+    try:
+        frame = pd.read_csv(io.StringIO(body), header=None, names=list(range(width)),
+                            index_col=False, decimal=decimal, engine="c", low_memory=False,
+                            **kwargs)
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if len(frame) != body.count("\n") + 1:
+        return None  # blank lines inside, or a quoted field across lines
+    if any(frame[j].dtype.kind not in "fiu" for j in numeric):
+        return None  # a cell that is not a number: the slow path names it
+    raw = {j: frame[j].to_numpy(dtype=float)
+           if frame[j].dtype.kind in "fiu" and j not in text_columns
+           else frame[j].to_numpy(dtype=object) for j in range(width)}
+    return raw, header + 2 + np.arange(len(frame)), dropped
 
 
 def unique_names(names: Sequence[str], source: Path, line: int) -> list[str]:
@@ -270,9 +348,11 @@ def build_record(canonical: Mapping[str, np.ndarray], extra: Mapping[str, np.nda
     not in ``known`` are named in one ``UnknownColumnWarning``."""
     import pandas as pd
 
-    frame = pd.DataFrame({**canonical, **{k: v for k, v in extra.items() if k not in canonical}})
-    dialect = {name: (name, "1") for name in canonical}
-    return record_from_frame(frame, dialect, source=source, metadata=metadata,
+    frame = pd.DataFrame({**canonical, **{k: v for k, v in extra.items() if k not in canonical}},
+                         copy=False)
+    # the canonical columns are already numbers in BDF units: passed through as known
+    # columns, not through a dialect, which would check every cell again as text
+    return record_from_frame(frame, {}, source=source, metadata=metadata,
                              keep=set(known) | set(canonical))
 
 
@@ -324,7 +404,8 @@ class BasytecReader:
         """One ``CyclingRecord``; no options."""
         check_options(self.name, options)
         path = Path(path)
-        lines = split_lines(read_text(path))
+        content = read_text(path)
+        lines = head_lines(content)
         header = next((i for i, line in enumerate(lines[:200])
                        if line.startswith("~") and "\t" in line), None)
         if header is None:
@@ -354,8 +435,8 @@ class BasytecReader:
                                  source=path, location=f"line {header + 1}")
         text = [names.index(n) for r, (n, _) in roles.items() if r in (STEP_TYPE, UNIX_TIME)]
         numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
-        columns, _, dropped = read_table(lines, header, sep="\t", decimal=".", source=path,
-                                         names=names, numeric=numeric, text=text)
+        columns, _, dropped = read_table(content, header, sep="\t", decimal=".", source=path,
+                                         names=names, numeric=numeric, text_columns=text)
         out: dict[str, np.ndarray] = {}
         for role, (name, factor) in roles.items():
             if role in (TIME, STEP_TIME, VOLTAGE, CURRENT, TEMPERATURE, STEP_INDEX, CYCLE):
@@ -461,7 +542,8 @@ class NovonixReader:
         """One ``CyclingRecord``; no options."""
         check_options(self.name, options)
         path = Path(path)
-        lines = split_lines(read_text(path))
+        content = read_text(path)
+        lines = head_lines(content)
         start = next((i for i, line in enumerate(lines) if line.strip() == "[Data]"), None)
         if start is None:
             raise UnsupportedFormatError("not a Novonix export: no '[Data]' line", source=path)
@@ -497,8 +579,8 @@ class NovonixReader:
                                  source=path, location=f"line {header + 1}")
         text = [names.index(n) for r, (n, _) in roles.items() if r in (STEP_TYPE, UNIX_TIME)]
         numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
-        columns, _, dropped = read_table(lines, header, sep=",", decimal=".", source=path,
-                                         names=names, numeric=numeric, text=text)
+        columns, _, dropped = read_table(content, header, sep=",", decimal=".", source=path,
+                                         names=names, numeric=numeric, text_columns=text)
         out: dict[str, np.ndarray] = {}
         for role, (name, factor) in roles.items():
             if role in (TIME, STEP_TIME, VOLTAGE, CURRENT, TEMPERATURE, STEP_INDEX, CYCLE):

@@ -61,10 +61,10 @@ from ssbkit.cycling.data import (
     CyclingRecord,
 )
 from ssbkit.io._build import check_options
-from ssbkit.io._cycling import unix_seconds
-from ssbkit.io._text import decode, detect_decimal, read_text, split_fields, split_lines
+from ssbkit.io._text import decode, detect_decimal, read_text, split_fields
 from ssbkit.io.cycler_text import (
     build_record,
+    head_lines,
     read_table,
     split_unit,
     step_count,
@@ -148,7 +148,8 @@ class MaccorReader:
             raise InputError(f"must be True, False or None, got {opts['dayfirst']!r}",
                              source="dayfirst")
         path = Path(path)
-        lines = split_lines(read_text(path))
+        content = read_text(path)
+        lines = head_lines(content)
         header = _find_header(lines)
         if header is None:
             raise UnsupportedFormatError("not a Maccor export: no tab-separated column line "
@@ -174,11 +175,11 @@ class MaccorReader:
         text = [names.index(roles[r][0]) for r in _TEXT_ROLES if r in roles]
         numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
         columns, line_numbers, dropped = read_table(
-            lines, header, sep="\t", decimal=decimal, source=path, names=names,
-            numeric=numeric, text=text)
+            content, header, sep="\t", decimal=decimal, source=path, names=names,
+            numeric=numeric, text_columns=text)
         out: dict[str, np.ndarray] = {}
         if "date" in roles:
-            out[UNIX_TIME] = _dates(columns[roles["date"][0]], path, roles["date"][0],
+            out[UNIX_TIME] = _dates(columns[roles["date"][0]], line_numbers, path, roles["date"][0],
                                     opts["dayfirst"], decimal == ",", meta)
         time_factor = _time_factor(columns[roles[TIME][0]], out.get(UNIX_TIME), roles[TIME],
                                    opts["time_unit"], meta)
@@ -278,15 +279,19 @@ consecutive steps of the same direction')
     return charge, discharge, how
 
 
-def _dates(values: np.ndarray, path: Path, column: str, dayfirst: bool | None,
-           decimal_comma: bool, meta: dict[str, Any]) -> np.ndarray:
+def _dates(values: np.ndarray, lines: np.ndarray, path: Path, column: str,
+           dayfirst: bool | None, decimal_comma: bool, meta: dict[str, Any]) -> np.ndarray:
+    """Seconds since 1970 from Maccor's stamps (no zone: taken as UTC)."""
     import pandas as pd
 
-    text = pd.Series(values, dtype=object).astype(str).str.strip()
+    # stamps repeat (one a second at most): parse each distinct one once
+    distinct, inverse = np.unique(np.asarray([str(v).strip() for v in values], dtype=object)
+                                  .astype(str), return_inverse=True)
+    text = pd.Series(distinct, dtype=object)
     text = text.where(text != "", None)
     bare = text.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}", na=False)
     text = text.where(~bare, text + " 00:00:00")  # Maccor drops the clock at midnight
-    parts = text.str.extract(r"^(\d{1,2})/(\d{1,2})/")
+    parts = text.str.extract(r"^(\d{1,2})/(\d{1,2})/(\d+)")
     first = pd.to_numeric(parts[0], errors="coerce")
     second = pd.to_numeric(parts[1], errors="coerce")
     if dayfirst is None:
@@ -301,15 +306,18 @@ def _dates(values: np.ndarray, path: Path, column: str, dayfirst: bool | None,
     fmt = None
     if parts[0].notna().all():
         fmt = "%d/%m/%Y %H:%M:%S" if dayfirst else "%m/%d/%Y %H:%M:%S"
-        year = text.str.extract(r"^\d{1,2}/\d{1,2}/(\d+)")[0]
-        if (year.str.len() == 2).all():
+        if (parts[2].str.len() == 2).all():
             fmt = fmt.replace("%Y", "%y")
-    try:
-        return unix_seconds(text, source=path, column=column, dayfirst=dayfirst, fmt=fmt)
-    except InputError:
-        if fmt is None:
-            raise
-        return unix_seconds(text, source=path, column=column, dayfirst=dayfirst)
+    stamps = pd.to_datetime(text, errors="coerce", format=fmt, dayfirst=dayfirst)
+    if fmt is not None and (stamps.isna() & text.notna()).any():
+        stamps = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
+    bad = (stamps.isna() & text.notna()).to_numpy()[inverse.ravel()]
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(f"column {column!r}: {values[row]!r} is not a date and time",
+                         source=path, location=f"line {lines[row]}")
+    seconds = (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(float)
+    return seconds[inverse.ravel()]
 
 
 def _time_factor(test_time: np.ndarray, unix: np.ndarray | None, role: tuple[str, float | None],
