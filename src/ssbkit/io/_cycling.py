@@ -171,7 +171,11 @@ def record_from_frame(frame: pd.DataFrame, dialect: Mapping[str, tuple[str, str]
                 values = frame[name].astype(str).to_numpy()
             else:
                 numeric = pd.to_numeric(frame[name], errors="coerce")
-                bad = numeric.isna() & frame[name].notna() & (frame[name].astype(str).str.strip() != "")
+                suspect = numeric.isna() & frame[name].notna()
+                # only cells that failed to parse are looked at again (blank text is a gap)
+                bad = suspect.copy()
+                if suspect.any():
+                    bad[suspect] = frame[name][suspect].astype(str).str.strip() != ""
                 if bad.any():
                     row = int(np.flatnonzero(bad.to_numpy())[0])
                     raise InputError(f"column {name!r} holds {frame[name].iloc[row]!r} at row "
