@@ -22,7 +22,17 @@ What this module adds is the meaning of the columns:
   as magnitudes).
 - Current in A (> 0 charges), auxiliary temperatures as ``Ambient Temperature / degC``,
   ``Temperature T2 / degC`` …, auxiliary voltages as ``Auxiliary Voltage 1 / V`` …,
-  the record number as ``Record Index / 1``.
+  the record number as ``Record Index / 1``. Which probe is which follows the library's
+  labels; an aux channel of a kind it cannot name is kept under its own name, with an
+  ``UnknownColumnWarning``.
+- ``Unix Time / s`` is kept as the file has it, jumps included (two of the sample .ndax
+  files and the BTS 9.1 file step back or forward in wall-clock time within a step):
+  test time, not clock time, is the axis to compute on.
+
+Metadata: ``format``, ``file``, ``instrument``, ``engine`` (library and version),
+``file_version`` ("nda 29", "ndax, ndc 14"), ``software_version``, ``start_time`` (as the
+file writes it, in ISO 8601), ``channel`` and ``barcode`` (.ndax), ``active_mass_mg``
+(.nda, where set), ``native_cycle``, ``reader_notes``, ``unknown_columns``.
 
 Both libraries print or log notes ("negative jumps in the 'unix_time_s' column") and
 raise warnings about unverified format versions. None of that may reach stdout (the CLI
@@ -32,10 +42,13 @@ without a pandas DataFrame, so reading costs little more than fastnda itself.
 
 BTSDA CSV. The text export (``DataPoint, Cycle Index, Step Index, Step Type, Time,
 Cumulative Time, Current(A), Voltage(V), … Chg. Cap.(Ah), DChg. Cap.(Ah) …``, and the
-BTSDA 8 spelling ``Record ID, Cycle ID, Step ID, Time(h:min:s.ms), Realtime,
-Current(mA), Capacitance_Chg(mAh) …``) is read through ``record_from_frame``; units come
-from the parentheses of each name, clock strings (``144:02:18``) become seconds, and the
-active mass is recovered from ``Capacity`` and ``Spec. Cap.(mAh/g)`` where both exist.
+spelling other BTSDA versions write, ``Record ID, Cycle ID, Step ID, Time(h:min:s.ms),
+Realtime, Current(mA), Capacitance_Chg(mAh) …``, which has no running total, so test
+time is counted from ``Realtime``) is read through ``record_from_frame``; units come from
+the parentheses of each name, clock strings (``144:02:18``) become seconds, step types
+are spelled as in the binaries (``CC DChg`` -> ``CC_DChg``), and the active mass is
+recovered from ``Capacity`` and ``Spec. Cap.(mAh/g)`` where both exist. Dates without a
+zone are taken as UTC.
 """
 
 from __future__ import annotations
@@ -104,7 +117,7 @@ def _binary_kind(path: Path, head: bytes) -> str | None:
         return None
     try:
         with zipfile.ZipFile(path) as archive:
-            names = {Path(n).name for n in archive.namelist()}
+            names = set(archive.namelist())  # the members sit at the top of the archive
     except Exception:  # a damaged zip, an unreadable file: not ours to judge here
         return None
     return ".ndax" if _NDAX_DATA in names and names & _NDAX_XML else None
@@ -145,7 +158,9 @@ def _quiet(notes: list[str]) -> Iterator[None]:
         for logger, flag in zip(loggers, propagate, strict=True):
             logger.removeHandler(handler)
             logger.propagate = flag
-        notes.extend(f"{w.category.__name__}: {w.message}" for w in caught)
+        # deprecations concern the libraries' own code, not the file
+        notes.extend(f"{w.category.__name__}: {w.message}" for w in caught
+                     if not issubclass(w.category, DeprecationWarning | FutureWarning))
         notes.extend(line.strip() for line in printed.getvalue().splitlines() if line.strip())
 
 
@@ -179,10 +194,10 @@ def _ndax_metadata(path: Path) -> dict[str, Any]:
             head = member.read(3)
         if len(head) == 3:  # byte 2 of every .ndc is its format version
             meta["file_version"] = f"ndax, ndc {head[2]}"
-        names = {Path(n).name: n for n in archive.namelist()}
-        if "TestInfo.xml" not in names or archive.getinfo(names["TestInfo.xml"]).file_size > 2**20:
+        if "TestInfo.xml" not in archive.namelist() or \
+                archive.getinfo("TestInfo.xml").file_size > 2**20:
             return meta
-        raw = archive.read(names["TestInfo.xml"])
+        raw = archive.read("TestInfo.xml")
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", raw.decode("gb18030", errors="replace"))
     root = ElementTree.fromstring(text)
     config = root.find("config")
