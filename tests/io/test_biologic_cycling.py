@@ -163,7 +163,8 @@ def test_mpt_without_its_header_block_is_claimed_by_its_column_names():
 
 
 def _write_gcpl(path: Path, *, charge_unit: str = "mA.h", decimal: str = ".",
-                columns: tuple[str, ...] = ("I/mA", "(Q-Qo)"), extra: str | None = None) -> Path:
+                columns: tuple[str, ...] = ("I/mA", "(Q-Qo)"), extra: str | None = None,
+                absolute: bool = False) -> Path:
     """A GCPL export: rest, +1 mA for 1 h, -1 mA for 1 h, logged every 60 s (Q known)."""
     t = np.arange(0.0, 600 + 2 * 3600 + 1, 60.0)
     current = np.where(t <= 600, 0.0, np.where(t <= 600 + 3600, 1.0, -1.0))  # mA
@@ -175,18 +176,24 @@ def _write_gcpl(path: Path, *, charge_unit: str = "mA.h", decimal: str = ".",
         names.append("I/mA")
     if "(Q-Qo)" in columns:
         names.append(f"(Q-Qo)/{charge_unit}")
+    if "dq" in columns:
+        names.append("dq/mA.h")
     names += ["half cycle", "cycle number"] + ([extra] if extra else [])
     factor = 3.6 if charge_unit == "C" else 1.0
     rows = []
     for k in range(t.size):
-        values = [str(mode[k]), str(int(current[k] > 0)), str(ns[k]), f"{t[k]:.6E}",
-                  f"{3.0 + 0.1 * q[k]:.7E}"]
+        since_nine = 1800 + t[k]  # the acquisition starts at 09:30:00
+        clock = f"03/04/2024 {9 + since_nine // 3600:02.0f}:{since_nine // 60 % 60:02.0f}:00.000"
+        values = [str(mode[k]), str(int(current[k] > 0)), str(ns[k]),
+                  clock if absolute else f"{t[k]:.6E}", f"{3.0 + 0.1 * q[k]:.7E}"]
         if "I/mA" in columns:
             values.append(f"{current[k]:.7E}")
         if "(Q-Qo)" in columns:
             values.append(f"{q[k] * factor:.15E}")
+        if "dq" in columns:
+            values.append(f"{q[k] - q[k - 1] if k else 0.0:.15E}")
         values += [str(max(ns[k] - 1, 0)), "1.0"] + (["7"] if extra else [])
-        rows.append("\t".join(v.replace(".", decimal) for v in values))
+        rows.append("\t".join(v if v is clock else v.replace(".", decimal) for v in values))
     header = ["EC-Lab ASCII FILE", "Nb header lines : {n}", "",
               "Galvanostatic Cycling with Potential Limitation", "",
               "Acquisition started on : 03/04/2024 09:30:00", "Device : VMP3 (SN 1)",
@@ -216,6 +223,15 @@ def test_synthetic_gcpl_gives_the_charge_it_was_written_with(tmp_path, charge_un
     np.testing.assert_allclose(record.column("Unix Time / s")[0], 1709544600.0)
 
 
+def test_absolute_time_stamps_become_test_time_from_the_acquisition_start(tmp_path):
+    # "Time format : Absolute": time/s holds dates; acquisition started at 09:30:00 and
+    # the first row is logged at 09:30:00 too, so test time equals what was written
+    (record,) = ssbkit.read(_write_gcpl(tmp_path / "abs.mpt", absolute=True))
+    np.testing.assert_allclose(record.time, np.arange(0.0, 7801, 60.0), atol=1e-6)
+    np.testing.assert_allclose(record.column("Unix Time / s"), 1709544600.0 + record.time)
+    assert record.column(CHG).max() == pytest.approx(1e-3)
+
+
 def test_current_is_derived_from_the_charge_counter_when_the_file_has_none(tmp_path):
     path = _write_gcpl(tmp_path / "noi.mpt", columns=("(Q-Qo)",))
     (record,) = ssbkit.read(path)
@@ -224,6 +240,15 @@ def test_current_is_derived_from_the_charge_counter_when_the_file_has_none(tmp_p
     np.testing.assert_allclose(record.current[steps == 2], 1e-3, rtol=1e-9)
     np.testing.assert_allclose(record.current[steps == 3][1:], -1e-3, rtol=1e-9)
     np.testing.assert_allclose(record.current[steps == 1], 0.0, atol=1e-15)
+
+
+def test_per_row_dq_gives_the_counters_when_there_is_nothing_else(tmp_path):
+    (record,) = ssbkit.read(_write_gcpl(tmp_path / "dq.mpt", columns=("dq",)))
+    assert record.metadata["current_from"] == "dq/mA.h"
+    steps = record.column("Step Count / 1")
+    assert record.column(CHG)[steps == 2][-1] == pytest.approx(1e-3, rel=1e-12)
+    assert record.column(DIS)[steps == 3][-1] == pytest.approx(1e-3, rel=1e-12)
+    np.testing.assert_allclose(record.current[steps == 2], 1e-3, rtol=1e-9)
 
 
 def test_voltage_without_current_or_charge_is_an_input_error_naming_the_file(tmp_path):

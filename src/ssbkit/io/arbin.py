@@ -71,7 +71,11 @@ _KNOWN = {"data_point", "test_id", "is_fc_data", "dv/dt", "internal_resistance",
 
 
 def _split_name(header: str) -> tuple[str, str]:
-    """(normalised name, unit) of an Arbin header: ``Charge_Capacity (Ah)`` -> charge_capacity, Ah."""
+    """(normalised name, unit) of an Arbin header.
+
+    >>> _split_name("Charge_Capacity (Ah)"), _split_name("Internal Resistance(Ohm)")
+    (('charge_capacity', 'Ah'), ('internal_resistance', 'Ohm'))
+    """
     match = re.match(r"^\s*(.*?)\s*(?:\(([^()]*)\))?\s*$", str(header))
     name = re.sub(r"\s+", "_", match[1].strip().lower()) if match else str(header).lower()
     return name, (match[2] or "").strip() if match else ""
@@ -85,6 +89,10 @@ def _is_arbin_header(names: list[str]) -> bool:
         found & {"step_index", "cycle_index", "data_point"})
 
 
+def _csv_names(line: str) -> list[str]:
+    return [name.strip().strip('"') for name in line.split(",")]
+
+
 def _is_sidecar_header(names: list[str]) -> bool:
     found = {n.strip().lower() for n in names}
     return {"test_id", "iv_ch_id", "schedule_file_name"} <= found
@@ -96,34 +104,32 @@ def _unix_from_dates(values: Any, *, source: Path, column: str) -> np.ndarray:
 
     from ssbkit.io._cycling import unix_seconds
 
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
-    if np.isfinite(numbers).all():
+    series = pd.Series(values)
+    numbers = pd.to_numeric(series, errors="coerce")
+    if (numbers.notna() | series.isna()).all():
+        numbers = numbers.to_numpy(float)
         if np.nanmedian(numbers) > 1e8:  # seconds since 1970, not days since 1899
             return numbers
         return (numbers - _OLE_EPOCH_DAYS) * 86400.0
     return unix_seconds(values, source=source, column=column)
 
 
-def _step_count(step_index: np.ndarray, cycle: np.ndarray | None) -> np.ndarray:
-    """Sequential step number: a new step where the step index or the cycle changes (a
-    one-step loop repeats the same index in consecutive cycles)."""
-    from ssbkit.io._cycling import step_count_from
-
-    others = () if cycle is None else (cycle,)
-    return step_count_from(step_index, *others)
-
-
 def _record(frame: Any, *, source: Path, metadata: dict[str, Any]) -> Any:
     """A ``CyclingRecord`` from one test's rows with Arbin column names."""
     import pandas as pd
 
-    from ssbkit.io._cycling import record_from_frame
+    from ssbkit.io._cycling import record_from_frame, step_count_from
 
+    names = {header: _split_name(header) for header in frame.columns}
+    found = {name for name, _ in names.values()}
+    missing = [c for c in ("test_time", "voltage") if c not in found]
+    if missing:
+        raise InputError(f"no {' or '.join(missing)} column; columns: "
+                         f"{', '.join(map(str, frame.columns))}", source=source)
     dialect: dict[str, tuple[str, str]] = {}
     keep: list[str] = []
     columns: dict[str, Any] = {}
-    for header in frame.columns:
-        name, unit = _split_name(header)
+    for header, (name, unit) in names.items():
         if name in _DATES:
             columns["Unix Time / s"] = _unix_from_dates(frame[header], source=source,
                                                         column=str(header))
@@ -137,19 +143,13 @@ def _record(frame: Any, *, source: Path, metadata: dict[str, Any]) -> Any:
             dialect[header] = (canonical, unit)
         elif name in _KNOWN:
             keep.append(header)
-    steps = [h for h in frame.columns if _split_name(h)[0] == "step_index"]
-    cycles = [h for h in frame.columns if _split_name(h)[0] == "cycle_index"]
-    if steps:
-        step_index = pd.to_numeric(frame[steps[0]], errors="coerce").fillna(-1).to_numpy()
-        cycle = (pd.to_numeric(frame[cycles[0]], errors="coerce").fillna(-1).to_numpy()
-                 if cycles else None)
-        columns["Step Count / 1"] = _step_count(step_index, cycle)
+    # a new step where the step index or the cycle changes (a one-step loop repeats the
+    # same index in consecutive cycles)
+    keys = [pd.to_numeric(frame[h], errors="coerce").fillna(-1).to_numpy()
+            for h, (name, _) in names.items() if name in ("step_index", "cycle_index")]
+    if "step_index" in found:
+        columns["Step Count / 1"] = step_count_from(*keys)
         dialect["Step Count / 1"] = ("Step Count / 1", "1")
-    missing = [c for c in ("test_time", "voltage") if c not in {_split_name(h)[0]
-                                                                 for h in frame.columns}]
-    if missing:
-        raise InputError(f"no {' or '.join(missing)} column; columns: "
-                         f"{', '.join(map(str, frame.columns))}", source=source)
     meta = {**metadata, "capacity_counters": _COUNTERS}
     return record_from_frame(pd.DataFrame(columns), dialect, source=source, metadata=meta,
                              keep=keep)
@@ -185,15 +185,13 @@ class ArbinResReader:
         frame = pd.read_csv(io.BytesIO(_mdb_export(path, "Channel_Normal_Table")))
         if "Data_Point" in frame.columns:
             frame = frame.sort_values("Data_Point", kind="stable")
-        tests = _global_table(path)
+        tests, version = _global_table(path)
         records = []
         groups = frame.groupby("Test_ID", sort=True) if "Test_ID" in frame.columns \
             else [(None, frame)]
         for test_id, rows in groups:
             meta = {"format": self.name, "file": path.name, "instrument": "Arbin",
-                    **tests.get(test_id, {})}
-            if tests.get("file_version"):
-                meta["file_version"] = tests["file_version"]
+                    **tests.get(test_id, {}), **({"file_version": version} if version else {})}
             records.append(_record(rows.drop(columns=["Test_ID"], errors="ignore")
                                    .reset_index(drop=True), source=path, metadata=meta))
         if not records:
@@ -228,19 +226,19 @@ def _mdb_export(path: Path, table: str) -> bytes:
     return done.stdout
 
 
-def _global_table(path: Path) -> dict[Any, Any]:
-    """Per test: start time, channel, schedule, software; plus the file version. Best effort:
+def _global_table(path: Path) -> tuple[dict[Any, dict[str, Any]], str]:
+    """Per test: start time, channel, schedule, software; and the file version. Best effort:
     a .res whose rows read but whose Global_Table does not still gives its data."""
     import pandas as pd
 
-    out: dict[Any, Any] = {}
+    out: dict[Any, dict[str, Any]] = {}
     try:
         table = pd.read_csv(io.BytesIO(_mdb_export(path, "Global_Table")))
-        version = pd.read_csv(io.BytesIO(_mdb_export(path, "Version_Table")))
+        versions = pd.read_csv(io.BytesIO(_mdb_export(path, "Version_Table")))
     except (InputError, pd.errors.ParserError):
-        return out
-    if "Version_Schema_Field" in version.columns and len(version):
-        out["file_version"] = str(version["Version_Schema_Field"].iloc[0])
+        return out, ""
+    version = (str(versions["Version_Schema_Field"].iloc[0])
+               if "Version_Schema_Field" in versions.columns and len(versions) else "")
     for _, row in table.iterrows():
         meta: dict[str, Any] = {}
         start = pd.to_numeric(row.get("Start_DateTime"), errors="coerce")
@@ -254,7 +252,7 @@ def _global_table(path: Path) -> dict[Any, Any]:
             if value is not None and pd.notna(value):
                 meta[key] = int(value) if key == "channel" else str(value)
         out[row.get("Test_ID")] = meta
-    return out
+    return out, version
 
 
 class ArbinExportReader:
@@ -273,7 +271,7 @@ class ArbinExportReader:
         lines = split_lines(decode(head[:8192]))
         if not lines:
             return False
-        names = lines[0].split(",")
+        names = _csv_names(lines[0])
         return _is_arbin_header(names) or _is_sidecar_header(names)
 
     def read(self, path: Path, **options: Any) -> list[Any]:
@@ -291,7 +289,7 @@ def _read_csv(path: Path, raw: bytes, reader: str) -> Any:
 
     text = decode(raw)
     lines = [ln for ln in split_lines(text) if ln.strip()]
-    names = lines[0].split(",")
+    names = _csv_names(lines[0])
     if _is_sidecar_header(names):
         data = path.with_name(re.sub(r"_Metadata(\.csv)$", r"\1", path.name, flags=re.I))
         raise InputError("this is the metadata file an Arbin export writes beside its data "

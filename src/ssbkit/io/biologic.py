@@ -32,14 +32,22 @@ cell, the BDF convention. Some files (GCPL recorded without ``I``) have no curre
 then the rate of change of the charge counter and ``metadata["current_derived"]`` says so.
 EC-Lab's ``(Q-Qo)`` is the net charge since the start of the run; it is used rather than
 ``dq``/``dQ`` because ``dq`` is a per-row increment in GCPL files but a running total in
-CP files (yadg's ``cp.mpr``), while ``(Q-Qo)`` is cumulative in both. From it come BDF
+CP files (yadg's ``cp.mpr``), while ``(Q-Qo)`` is cumulative in both (without it: the
+integral of the current, else the sum of ``dq``). From it come BDF
 charge and discharge counters that restart at every step (its rises are charge, its falls
 discharge, ``ssbkit.io._cycling.counters_from_net``). A new step starts where ``Ns``, the
 control mode or the half cycle changes; ``Step Type`` is the control mode (``CC``, ``CV``,
 ``Rest``), ``Cycle Count`` EC-Lab's ``cycle number`` where the file has one (the .mpr
-does not store it). Impedance points recorded during cycling (``freq/Hz`` > 0) are not
-cycling rows: they are left out of the record (``metadata["impedance_rows_dropped"]``)
-and returned as spectra after it.
+does not store it). ``Unix Time`` is the acquisition start plus ``time/s``, the
+instrument's local time taken as UTC (EC-Lab writes no time zone). Impedance points
+recorded during cycling (``freq/Hz`` > 0) are not cycling rows: they are left out of the
+record (``metadata["impedance_rows_dropped"]``) and returned as spectra after it.
+
+An export without its header block is known by EC-Lab's own column names:
+
+>>> names = ["mode", "ox/red", "Ns", "time/s", "Ecell/V", "I/mA"]
+>>> BioLogicMptReader().sniff(None, "\\t".join(names).encode())
+True
 """
 
 from __future__ import annotations
@@ -135,8 +143,9 @@ def _header_metadata(header: list[str]) -> dict[str, Any]:
     return meta
 
 
-def _cycling_header_metadata(header: list[str]) -> dict[str, Any]:
-    """What a cycling record's metadata takes from an .mpt header (start time as ISO 8601)."""
+def _cycling_header_metadata(header: list[str]) -> tuple[dict[str, Any], datetime | None]:
+    """What a cycling record's metadata takes from an .mpt header (start time as ISO 8601),
+    and the start of the acquisition, from which ``time/s`` counts."""
     meta = _header_metadata(header)
     meta.pop("dc_potential_V", None)
     meta.pop("dc_potential_vs", None)
@@ -152,7 +161,7 @@ def _cycling_header_metadata(header: list[str]) -> dict[str, Any]:
                 meta["active_mass_mg"] = mass * (1e3 if match[2] == "g" else 1.0)
         elif re.match(r"EC-Lab for windows v\S+ \(software\)", line.strip(), re.IGNORECASE):
             meta["software_version"] = line.split()[3]
-    return meta
+    return meta, start
 
 
 def _ec_lab_datetime(text: str) -> datetime | None:
@@ -239,11 +248,11 @@ class BioLogicMptReader:
                             decimal=detect_decimal(first_row, "\t"), source=path, numeric=numeric)
         columns = {n: (table.text[j] if j not in numeric else table.values[:, j])
                    for j, n in enumerate(names)}
+        from_header, start = _cycling_header_metadata(header)
         metadata = {"format": self.name, "file": path.name, "instrument": "BioLogic",
-                    **_cycling_header_metadata(header)}
+                    **from_header}
         if not header:
             metadata["header"] = "none (columns only)"
-        start = _ec_lab_datetime(_header_metadata(header).get("start_time", ""))
         return _cycling_containers(columns, table.lines, path=path, metadata=metadata,
                                    start=start, known=None, opts=opts, row_label="line")
 
@@ -298,24 +307,23 @@ class BioLogicMprReader:
         path = Path(path)
         galvani_biologic = _galvani()
         try:
-            with path.open("rb") as handle:  # galvani leaves a file it opened itself unclosed
-                mpr = galvani_biologic.MPRfile(handle)
+            handle = path.open("rb")  # galvani leaves a file it opened itself unclosed
         except OSError as exc:
-            if not path.is_file():
-                raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
-            raise InputError(f"galvani cannot read this .mpr (truncated or damaged?): "
-                             f"{' '.join(str(exc).split())}", source=path) from None
-        except Exception as exc:  # galvani raises bare ValueError/OSError/assertions
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise InputError(f"galvani cannot read this .mpr (truncated or damaged?): {reason}",
-                             source=path) from None
+            raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
+        with handle:
+            try:
+                mpr = galvani_biologic.MPRfile(handle)
+            except Exception as exc:  # galvani raises bare ValueError/OSError/assertions
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise InputError(f"galvani cannot read this .mpr (truncated or damaged?): "
+                                 f"{reason}", source=path) from None
         data = mpr.data
         names = list(data.dtype.names or ())
-        start = getattr(mpr, "timestamp", None)
+        start = getattr(mpr, "timestamp", None) or getattr(mpr, "startdate", None)
         metadata: dict[str, Any] = {"format": self.name, "file": path.name,
                                     "instrument": "BioLogic"}
-        if start is not None or getattr(mpr, "startdate", None) is not None:
-            metadata["start_time"] = str(start if start is not None else mpr.startdate)
+        if start is not None:
+            metadata["start_time"] = str(start)
         frequency = np.asarray(data["freq/Hz"], float) if "freq/Hz" in names else None
         n_other = len(data) if frequency is None else int(np.sum(~(frequency > 0)))
         if frequency is not None and n_other < 2:
@@ -325,11 +333,12 @@ class BioLogicMprReader:
                                          f"(no time and voltage columns); columns: "
                                          f"{', '.join(names)}", source=path)
         columns = _mpr_columns(mpr, names)
-        if isinstance(start, datetime):
+        start = start if isinstance(start, datetime) else None  # a date alone gives no time
+        if start is not None:
             metadata["start_time"] = start.isoformat()
         return _cycling_containers(columns, np.arange(1, len(data) + 1), path=path,
-                                   metadata=metadata, start=start if isinstance(start, datetime)
-                                   else None, known=set(columns), opts=opts, row_label="row")
+                                   metadata=metadata, start=start, known=set(columns), opts=opts,
+                                   row_label="row")
 
     @staticmethod
     def _spectra(path: Path, data: Any, names: list[str], metadata: dict[str, Any],
@@ -473,7 +482,7 @@ def _cycling_record(columns: dict[str, np.ndarray], *, path: Path, metadata: dic
     if time.dtype.kind not in "fiu":  # "Time format: Absolute" writes dates, not seconds
         from ssbkit.io._cycling import unix_seconds
 
-        unix = unix_seconds(time, source=path, column="time/s", fmt="%m/%d/%Y %H:%M:%S.%f")
+        unix = unix_seconds(time, source=path, column="time/s", fmt="mixed")  # month first
         origin = (start - epoch).total_seconds() if start is not None else unix[0]
         frame["time/s"], frame[UNIX_TIME] = unix - origin, unix
         metadata.setdefault("start_time", (epoch + pd.Timedelta(seconds=origin)).isoformat())
@@ -528,22 +537,22 @@ def _cycling_record(columns: dict[str, np.ndarray], *, path: Path, metadata: dic
 
 def _net_charge(columns: dict[str, np.ndarray], names: list[str], time: np.ndarray,
                 current: tuple[str, str] | None) -> tuple[np.ndarray | None, str]:
-    """Net charge [Ah] since the start: (Q-Qo), else the sum of dq, else the current's integral."""
-    for pattern, cumulative in ((r"^\(Q-Qo\)/(.+)$", True), (r"^d[qQ]/(.+)$", False)):
-        found = _find(names, pattern)
-        if found is not None and _ascii(found[1]) in _CHARGE_UNITS:
-            values = _as_float(columns[found[0]]) * _CHARGE_UNITS[_ascii(found[1])]
-            if cumulative:  # a missing value holds the last one
-                index = np.where(np.isfinite(values), np.arange(values.size), 0)
-                values = np.nan_to_num(values[np.maximum.accumulate(index)])
-            else:
-                values = np.cumsum(np.nan_to_num(values))
-            return values, found[0]
+    """Net charge [Ah] since the start: (Q-Qo); else the integral of the current; else the
+    sum of dq (a per-row increment in GCPL, but a running total in CP files, so last)."""
+    charge = _find(names, r"^\(Q-Qo\)/(.+)$")
+    if charge is not None and _ascii(charge[1]) in _CHARGE_UNITS:
+        values = _as_float(columns[charge[0]]) * _CHARGE_UNITS[_ascii(charge[1])]
+        index = np.where(np.isfinite(values), np.arange(values.size), 0)
+        return np.nan_to_num(values[np.maximum.accumulate(index)]), charge[0]  # gaps hold
     if current is not None:
         scale = {"mA": 1e-3, "A": 1.0}.get(current[1], 1e-6)
         amps = np.nan_to_num(_as_float(columns[current[0]])) * scale
         increments = np.r_[0.0, amps[1:] * np.diff(time) / 3600.0]  # value logged at the end
         return np.cumsum(increments), f"{current[0]} (integrated)"
+    charge = _find(names, r"^d[qQ]/(.+)$")
+    if charge is not None and _ascii(charge[1]) in _CHARGE_UNITS:
+        scale = _CHARGE_UNITS[_ascii(charge[1])]
+        return np.cumsum(np.nan_to_num(_as_float(columns[charge[0]]))) * scale, charge[0]
     return None, ""
 
 
