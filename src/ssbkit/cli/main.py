@@ -17,6 +17,7 @@ GROUPS: dict[str, str] = {
     "synth": "ssbkit.cli.synth:synth",
     "mill": "ssbkit.cli.mill:mill",
     "eis": "ssbkit.cli.eis:eis",
+    "cycling": "ssbkit.cli.cycling:cycling",
     "pressure": "ssbkit.cli.pressure:pressure",
 }
 
