@@ -27,7 +27,24 @@ reader                    files                                                 
 ``spreadsheet``           .xlsx/.ods, one table per sheet                        ``spreadsheet``
 ``table``                 CSV/TSV with named columns, or bare f, Z', Z''         ``table``
                           (also Parstat, PowerSuite, Autolab NOVA exports)
+``neware-nda``            Neware .nda/.ndax (fastnda; NewareNDA as fallback)     ``neware``
+``neware-csv``            Neware BTSDA CSV export                                ``neware``
+``biologic-mpr/-mpt``     EC-Lab GCPL/CP/Modulo Bat cycling (as above)           ``biologic``
+``arbin-res``             Arbin .res (MS Access, via mdbtools' mdb-export)       ``arbin``
+``arbin-export``          Arbin CSV and Excel exports                            ``arbin``
+``maccor-txt``            Maccor text exports (tab separated, several versions)  ``maccor``
+``bdf-csv``               Battery Data Format CSV (human or machine names)       ``bdf``
+``basytec-txt``           Basytec text export                                    ``cycler_text``
+``novonix-csv``           Novonix CSV export                                     ``cycler_text``
+``pressure-log``          stack-pressure logs (time + pressure or force)         ``pressure``
 ========================  =====================================================  ============
+
+Cycler readers return one ``ssbkit.cycling.CyclingRecord`` per channel, with Battery Data
+Format columns (``Test Time / s``, ``Voltage / V``, ``Current / A`` > 0 charging, the
+cycler's charge and discharge counters in Ah, ...); ``read_cycling`` keeps the record and
+adds the file's hash to its metadata. Columns a reader does not know are kept under their
+own names with one ``UnknownColumnWarning``, so a new software version never stops a file
+from being read.
 
 Conventions shared by all readers (see ``ssbkit.io._build``):
 
