@@ -39,10 +39,21 @@ lint: $(STAMP)
 
 # The peers go into the benchmarks' own environment, never into the test one.
 BENCH_VENV := benchmarks/.venv
+# navani (cycling peer) needs numpy < 2 (no wheel for Python 3.13) and installs a galvani fork
+# that replaces galvani: a venv of its own, every package pinned; the '*' .gitignore keeps it
+# out of git (Python 3.13's venv writes the same file itself).
+NAVANI_VENV := benchmarks/.venv-navani
+NAVANI_PYTHON ?= $(shell for p in python3.11 python3.12; do command -v $$p >/dev/null 2>&1 \
+	&& $$p -c 'import sys' 2>/dev/null && { command -v $$p; break; }; done)
 bench:
 	@if [ -z "$(PYTHON)" ]; then echo "error: ssbkit needs Python >= 3.11 on PATH" >&2; exit 1; fi
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[bench,eis]'
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[bench,eis,cycling]'
+	@if [ -n "$(NAVANI_PYTHON)" ]; then \
+		{ test -x $(NAVANI_VENV)/bin/python || $(NAVANI_PYTHON) -m venv $(NAVANI_VENV); } \
+		&& echo '*' > $(NAVANI_VENV)/.gitignore \
+		&& $(NAVANI_VENV)/bin/python -m pip install --quiet -r benchmarks/navani-constraints.txt; \
+	else echo "warning: navani needs Python 3.11 or 3.12 on PATH; the cycling benchmark skips it" >&2; fi
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 lock:

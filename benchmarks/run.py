@@ -59,3 +59,7 @@ if __name__ == "__main__":
     import drt
 
     drt.main()
+    print()
+    import cycling
+
+    cycling.main([])
