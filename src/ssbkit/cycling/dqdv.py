@@ -5,37 +5,45 @@ cycle convention; rests and pulses take no part. Constant-voltage parts are left
 dQ/dV and their charge is reported apart (``cv_capacity_mah``): at constant voltage
 dV ≈ 0, so their charge would pile into one voltage bin at the cut-off as a spike that
 is not a property of the electrode. A ``cv_`` step is left out whole; in a step that is
-CC then CV (``cccv_``) the rows from the first one whose |I| falls below 95 % of the
-step's largest |I| are. Each row's charge is the one ``ssbkit.cycling.steps`` counts:
-the rise of the cycler's counter (``row_increments``), or the integral of the current
-where there are no counters.
+CC then CV (``cccv_``) so are the rows from where the voltage reached the value it then
+held while the current decayed. Each row's charge is the one ``ssbkit.cycling.steps``
+counts: the rise of the cycler's counter (``row_increments``), or the integral of the
+current where there are no counters.
 
 **Binning (method "bin").** The charge each row passed is spread evenly over the voltage
 span the cell crossed in that interval (from the previous row's voltage to this one's;
 the first row of a step, after an IR jump, is a point at its own voltage), and summed
-into bins of ``bin_width_v`` on a grid aligned to whole multiples of the width, so the
-curves of all cycles share their bins. dQ/dV of a bin is its charge over the bin width.
+into bins of ``bin_width_v`` on a grid aligned to whole multiples of the width (so the
+curves of all cycles share their bins) that spans the voltages the half-cycle crossed.
+The binned dQ/dV (``binned``) of a bin is its charge over the bin width.
 This needs neither a monotonic voltage nor sorted data (the voltage may step back with
-noise; navani sorts or differentiates point to point, which scrambles such data,
-navani#15), and it conserves charge exactly: the integral of dQ/dV over V is the
-half-cycle's capacity. Spreading over the span instead of dropping each row into the bin
-of its own voltage keeps sparse logging (rows further apart than a bin) from aliasing
-into empty and double bins.
+noise), and it conserves charge exactly: the integral of the binned dQ/dV over V is
+the half-cycle's capacity. Spreading over the span instead of dropping each row into the
+bin of its own voltage keeps sparse logging (rows further apart than a bin) from
+aliasing into empty and double bins.
 
-**Smoothing.** ``smooth="gaussian"`` (default) convolves with a normalised Gaussian of
-standard deviation ``smooth_width_v``; ``"savgol"`` applies a Savitzky–Golay filter
-(quadratic, window ``smooth_width_v`` rounded to an odd number of bins); ``"none"``
-keeps the binned values. The grid is padded with empty bins so both filters keep the
-integral exactly. Method ``"spline"`` instead fits a smoothing spline (SciPy's
-``make_smoothing_spline``, penalty chosen so its equivalent kernel is about
-``smooth_width_v`` wide) to the binned cumulative charge Q(V) — monotone by construction,
-however noisy the voltage — and differentiates it.
+**Smoothing** (``dqdv``) works on the voltages the half-cycle covered only, so the curve
+does not droop towards zero at the cut-offs, where there is no data beyond:
+``smooth="gaussian"`` (default) gives each bin the Gaussian-weighted mean (standard
+deviation ``smooth_width_v``) of the binned dQ/dV over the covered voltages (a
+normalised convolution); ``"savgol"`` applies a Savitzky–Golay filter (quadratic, window
+``smooth_width_v`` rounded to an odd number of bins, polynomial fits at the ends);
+``"none"`` keeps the binned values (the two end bins, partly covered, as their charge
+over the part covered). Away from the ends the smoothed curve keeps the integral too; at
+the ends, where the mean is one-sided, it may differ by a few per mille of the
+half-cycle's capacity (a percent or two where the curve is steep at a cut-off). Method
+``"spline"`` instead fits a smoothing spline (SciPy's ``make_smoothing_spline``, penalty
+chosen so its equivalent kernel is about ``smooth_width_v`` wide) to the binned
+cumulative charge Q(V) — monotone by construction, however noisy the voltage — and
+differentiates it.
 
 **Peaks** are local maxima found by ``scipy.signal.find_peaks`` whose prominence is at
-least ``peak_prominence`` × the curve's maximum, at least ``3 σ + one bin`` inside the
-half-cycle's voltage range (near the cut-offs the curve is shaped by the limits and the
-smoothing, not by the electrode). Their potential and height come from a parabola
-through the three bins around the maximum (sub-bin precision). **Tracking** follows
+least ``peak_prominence`` × the curve's maximum, measured over the curve without its ends:
+``2 σ + one bin`` (Gaussian or spline), half the Savitzky–Golay window + one bin, or one
+bin (no smoothing) at each end of the half-cycle's voltage range, where the curve is
+shaped by the IR jump, the cut-off and the one-sided mean more than by the electrode; a
+peak there is not reported. A peak's potential and height come from a parabola through
+the three bins around its maximum (sub-bin precision). **Tracking** follows
 each direction's peaks from cycle to cycle: a peak joins the track whose latest peak is
 nearest in potential within ``track_window_v``, taller peaks choosing first, one peak
 per track and cycle; a peak with no such track starts one. Each track's drift is the
@@ -44,9 +52,10 @@ least-squares slope of its potential against cycle number [V/cycle].
 Voltages are shifted by ``reference_offset_v`` before anything else (e.g. +0.62 V puts
 a Li–In cell on the Li/Li⁺ scale). With an active mass dQ/dV is specific [mAh/g/V].
 
-Written here rather than taken from a peer: the peers differentiate point to point after
-sorting or interpolating, which is undefined for non-monotonic voltage and does not
-conserve charge; none leaves out CV parts or tracks peaks across cycles.
+Written here rather than taken from a peer: the navani/cellpy family resamples Q(V) onto
+a uniform grid and takes a Savitzky–Golay derivative, which needs a monotonic voltage
+(navani silently scrambles non-monotonic data, navani#15) and does not conserve charge;
+here the method and its settings are also recorded in the result's provenance.
 
 >>> import numpy as np
 >>> from ssbkit.cycling.data import CyclingRecord
@@ -58,7 +67,7 @@ conserve charge; none leaves out CV parts or tracks peaks across cycles.
 >>> c = r.curves[0]
 >>> c.cycle, c.direction, round(float(np.median(c.dqdv[c.dqdv > 0])), 6)
 (1, 'charge', 2.0)
->>> round(float(c.dqdv.sum() * r.bin_width_v), 9) == round(c.capacity_mah, 9)
+>>> round(float(c.binned.sum() * r.bin_width_v), 9) == round(c.capacity_mah, 9)
 True
 """
 
@@ -110,9 +119,9 @@ class DQDVCurve:
     """One half-cycle's dQ/dV on bin centres ``voltage`` [V] (after the reference offset).
 
     ``dqdv`` is the smoothed curve, ``binned`` the charge per bin over the bin width
-    before smoothing (both in ``unit``, ≥ 0 for charge and discharge alike: the charge
-    passed per volt). ``capacity_mah`` is the charge that went into the bins,
-    ``cv_capacity_mah`` the charge of constant-voltage parts left out;
+    before smoothing, whose integral is exactly ``capacity_mah`` (both in ``unit``, ≥ 0
+    for charge and discharge alike: the charge passed per volt). ``capacity_mah`` is the
+    charge that went into the bins, ``cv_capacity_mah`` the charge of constant-voltage parts left out;
     ``voltage_min``/``voltage_max`` the range the half-cycle's rows crossed.
     """
 
@@ -352,17 +361,17 @@ def _ramp_sums(starts: np.ndarray, slopes: np.ndarray, x: np.ndarray) -> np.ndar
     return x * slope_sum[k] - moment[k]
 
 
-def _bin_charge(lo: np.ndarray, hi: np.ndarray, charge: np.ndarray, width: float,
-                pad: int) -> tuple[int, np.ndarray]:
-    """(index of the first bin edge in units of ``width``, charge per bin).
+def _bin_charge(lo: np.ndarray, hi: np.ndarray, charge: np.ndarray,
+                width: float) -> tuple[int, np.ndarray, np.ndarray]:
+    """(index of the first bin edge in units of ``width``, charge per bin, coverage per bin).
 
     Each charge is spread evenly over [lo, hi]; spans under ``_POINT_SPAN`` of a bin go
-    whole into the bin of their midpoint. The grid reaches ``pad`` empty bins beyond the
-    data on each side.
+    whole into the bin of their midpoint. The bins cover the range the data crossed; the
+    coverage is the share of each bin inside that range (below 1 only at the two ends).
     """
-    k0 = math.floor(float(lo.min()) / width) - pad
-    n = math.ceil(float(hi.max()) / width) + pad - k0
-    n = max(n, 2 * pad + 1)
+    v_min, v_max = float(lo.min()), float(hi.max())
+    k0 = math.floor(v_min / width)
+    n = max(math.ceil(v_max / width) - k0, 1)
     u_lo, u_hi = lo / width - k0, hi / width - k0
     span = u_hi - u_lo
     point = span < _POINT_SPAN
@@ -377,15 +386,11 @@ def _bin_charge(lo: np.ndarray, hi: np.ndarray, charge: np.ndarray, width: float
         # rounding in the prefix sums leaves about 1e-16 of the total in empty bins,
         # sometimes below zero; a charge passed is never negative
         out += np.maximum(np.diff(cumulative), 0.0)
-    return k0, out
-
-
-def _padding(method: str, smooth: str, sigma_bins: float) -> int:
-    if method == "spline" or smooth == "gaussian":
-        return int(math.ceil(_TRUNCATE * sigma_bins)) + 1
-    if smooth == "savgol":
-        return _savgol_window(sigma_bins) // 2 + 1
-    return 1
+    edges = np.arange(n + 1, dtype=float)
+    u_min, u_max = v_min / width - k0, v_max / width - k0
+    coverage = np.clip(np.minimum(edges[1:], u_max) - np.maximum(edges[:-1], u_min), 0.0, 1.0)
+    coverage[coverage <= 0] = 1.0  # all the data at one voltage: one full bin
+    return k0, out, coverage
 
 
 def _savgol_window(width_bins: float) -> int:
@@ -393,34 +398,44 @@ def _savgol_window(width_bins: float) -> int:
     return window if window % 2 else window + 1
 
 
-def _smoothed(binned: np.ndarray, cumulative: np.ndarray, edges_v: np.ndarray,
+def _smoothed(binned: np.ndarray, coverage: np.ndarray, edges_v: np.ndarray,
               centres_v: np.ndarray, method: str, smooth: str, width_v: float,
               bin_width: float) -> np.ndarray:
-    from scipy import ndimage, signal
-
+    """The smoothed curve on the bin centres (see the module docstring)."""
+    density = binned / coverage  # a partly covered end bin: its charge over the part covered
     sigma_bins = width_v / bin_width
     if method == "spline":
+        if binned.size < 4:
+            return density
         from scipy.interpolate import make_smoothing_spline
 
         # the penalised cubic spline's equivalent kernel has a width of about
         # (λ · point spacing)^(1/4); choosing λ = σ⁴ / spacing matches the Gaussian's σ
-        lam = width_v ** 4 / bin_width
-        spline = make_smoothing_spline(edges_v, cumulative, lam=lam)
+        cumulative = np.r_[0.0, np.cumsum(binned)] * bin_width
+        spline = make_smoothing_spline(edges_v, cumulative, lam=width_v ** 4 / bin_width)
         return spline.derivative()(centres_v)
     if smooth == "gaussian" and sigma_bins > 0:
-        return ndimage.gaussian_filter1d(binned, sigma_bins, mode="constant", cval=0.0,
-                                         truncate=_TRUNCATE)
+        from scipy.ndimage import gaussian_filter1d
+
+        # the weighted mean over the covered voltages only: no droop at the cut-offs
+        def blur(x: np.ndarray) -> np.ndarray:
+            return gaussian_filter1d(x, sigma_bins, mode="constant", cval=0.0, truncate=_TRUNCATE)
+
+        return blur(binned) / blur(coverage)
     if smooth == "savgol":
         window = _savgol_window(sigma_bins)
-        if window > binned.size:
-            return binned.copy()
-        return signal.savgol_filter(binned, window, 2, mode="constant", cval=0.0)
-    return binned.copy()
+        if window > density.size:
+            return density
+        from scipy.signal import savgol_filter
+
+        return savgol_filter(density, window, 2, mode="interp")
+    return density
 
 
 def _edge_margin(method: str, smooth: str, width_v: float, bin_width: float) -> float:
-    if method == "spline" or smooth == "gaussian":
-        return 3.0 * width_v + bin_width
+    """How far from the ends of a half-cycle's voltage range a peak must lie."""
+    if method == "spline" or (smooth == "gaussian" and width_v > 0):
+        return 2.0 * width_v + bin_width
     if smooth == "savgol":
         return (_savgol_window(width_v / bin_width) // 2 + 1) * bin_width
     return bin_width
@@ -595,7 +610,6 @@ def dqdv(record: CyclingRecord, *, cycles: int | Iterable[int] | None = None,
     scale = 1e3 / bin_width / (mass * 1e-3 if mass is not None else 1.0)  # Ah per bin -> unit
     voltage = record.voltage.astype(float) + offset
     margin = _edge_margin(method, smooth, width, bin_width)
-    pad = _padding(method, smooth, width / bin_width)
 
     curves: list[DQDVCurve] = []
     found: list[tuple[int, str, float, float, float]] = []
@@ -615,14 +629,13 @@ def dqdv(record: CyclingRecord, *, cycles: int | Iterable[int] | None = None,
         start = np.where(point, v, prev)[use]
         v, q = v[use], half.charge_ah[use]
         lo, hi = np.minimum(start, v), np.maximum(start, v)
-        k0, charge = _bin_charge(lo, hi, q, bin_width, pad)
+        k0, charge, coverage = _bin_charge(lo, hi, q, bin_width)
         binned = charge * scale
         edges = (k0 + np.arange(charge.size + 1)) * bin_width
         centres = (k0 + 0.5 + np.arange(charge.size)) * bin_width
-        cumulative = np.r_[0.0, np.cumsum(binned)] * bin_width
         curve = DQDVCurve(
             cycle=half.cycle, direction=name, voltage=centres,
-            dqdv=_smoothed(binned, cumulative, edges, centres, method, smooth, width, bin_width),
+            dqdv=_smoothed(binned, coverage, edges, centres, method, smooth, width, bin_width),
             binned=binned, unit=unit, capacity_mah=float(q.sum()) * 1e3, cv_capacity_mah=cv_mah,
             voltage_min=float(lo.min()), voltage_max=float(hi.max()))
         curves.append(curve)
