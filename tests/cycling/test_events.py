@@ -206,3 +206,20 @@ def test_soc_on_a_real_neware_file_follows_its_own_step_counters():
     # belongs to the earlier step; every later row is in the step
     assert (ev.kind[1: rows_c.size] == "charging").all()
     assert (ev.kind[rows_c.size + 1:] == "discharging").all()
+
+
+def test_a_cycler_clock_set_back_by_seconds_is_held_flat_but_not_by_an_hour():
+    rec = build(CYCLE)
+    unix = START + rec.time.copy()
+    unix[10:] -= 2.0  # a network time correction
+    stepped = CyclingRecord.from_columns({**rec.columns, UNIX_TIME: unix}, source="stepped")
+    absolute = absolute_time(stepped)
+    assert (np.diff(absolute) >= 0).all() and absolute[-1] == unix[-1]
+    assert place_events(stepped, [START + 1798.0]).soc[0] == pytest.approx(0.5, abs=1e-12)
+    unix[20:] -= 3600.0  # 60 s after the row before: 3540 s back
+    put_back = CyclingRecord.from_columns({**rec.columns, UNIX_TIME: unix}, source="put back")
+    with pytest.raises(InputError, match="goes back 3540 s at row 20"):
+        absolute_time(put_back)
+    with_start = CyclingRecord.from_columns({**rec.columns, UNIX_TIME: unix}, source="put back",
+                                            metadata={"start_time": "2023-11-14T22:13:20Z"})
+    np.testing.assert_allclose(absolute_time(with_start), START + rec.time)

@@ -238,3 +238,18 @@ def test_a_simulated_clock_offset_and_margins(cycling):
     result = analyze_pressure(log, cycling, offset_s=90.0)
     assert result.samples_before == 30 and result.samples_after == 30
     assert abs(result.growth_per_cycle.value - 2.1) < 0.1
+
+
+def test_the_p_value_of_r_agrees_with_scipys_pearsonr():
+    stats = pytest.importorskip("scipy.stats")
+    from ssbkit.pressure.analysis import correlation_p_value
+
+    rng = np.random.default_rng(3)
+    for n in (3, 4, 5, 8, 13, 40, 201, 1000):
+        for slope in (0.0, 0.05, 0.3, 1.0, 5.0):
+            x = rng.normal(size=n)
+            y = slope * x + rng.normal(size=n)
+            expected = stats.pearsonr(x, y)
+            r = np.corrcoef(x, y)[0, 1]
+            assert correlation_p_value(r, n) == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+    assert correlation_p_value(1.0, 10) == 0.0 and math.isnan(correlation_p_value(0.5, 2))

@@ -40,8 +40,9 @@ Times outside the record get NaN (``-1`` for cycle and step, ``""`` for the kind
 
 Absolute times: ``time_base="unix"`` (seconds since 1970-01-01 UTC, or date-times)
 are placed with the record's absolute time, ``absolute_time(record)``: its ``Unix Time /
-s`` column where it has one, else ``metadata["start_time"]`` (ISO 8601; without a zone
-taken as UTC) plus the test time.
+s`` column where it has one (held flat where the cycler's clock was set back by a few
+seconds), else ``metadata["start_time"]`` (ISO 8601; without a zone taken as UTC) plus
+the test time.
 
 Written here rather than taken from a peer: no cycling package places external events on
 a record (a SOC column, where a peer has one, counts charge since the start of the test,
@@ -80,6 +81,7 @@ __all__ = ["KINDS", "EventTable", "absolute_time", "place_events", "unix_seconds
 
 KINDS = ("charging", "discharging", "rest", "pulse")
 CONVENTIONS = ("native", "charge-first", "discharge-first")
+CLOCK_STEP_S = 60.0  # the largest step back of a cycler's clock taken as a correction
 _REST_FRACTION = 1e-3
 
 
@@ -190,22 +192,32 @@ def unix_seconds_of(value: Any, *, source: str = "start_time") -> float:
 
 
 def absolute_time(record: CyclingRecord) -> np.ndarray:
-    """Seconds since 1970-01-01 UTC of every row: ``Unix Time / s``, else start_time + test time."""
+    """Seconds since 1970-01-01 UTC of every row: ``Unix Time / s``, else start_time + test time.
+
+    A cycler's clock is set now and then by the network, so its ``Unix Time`` can step back
+    a second or two (a 700k-row Neware file does so 17 times, by up to 2.2 s); such steps of
+    at most ``CLOCK_STEP_S`` are held flat (the time waits for the clock to catch up). A
+    larger step back (a clock put back by an hour) is refused unless ``start_time`` is there
+    to use instead.
+    """
     where = record.source or "cycling record"
+    start = record.metadata.get("start_time")
     if record.has(UNIX_TIME) and np.isfinite(record.columns[UNIX_TIME]).all():
-        absolute = np.asarray(record.columns[UNIX_TIME], float)
-    elif record.metadata.get("start_time"):
-        start = unix_seconds_of(record.metadata["start_time"], source=f"{where} (start_time)")
-        absolute = start + np.asarray(record.time, float)
-    else:
-        raise InputError(f"the record has no absolute time: no complete {UNIX_TIME!r} column and no "
-                         "start_time in its metadata, so times of other instruments cannot be "
-                         "placed on it (use time_base='test', or give the record a start_time)",
-                         source=where)
-    back = np.flatnonzero(np.diff(absolute) < 0)
-    if back.size:
-        raise InputError(f"the absolute time goes backwards at row {int(back[0]) + 1}", source=where)
-    return absolute
+        unix = np.asarray(record.columns[UNIX_TIME], float)
+        steps = np.diff(unix)
+        worst = int(np.argmin(steps)) if steps.size else 0
+        if not steps.size or steps[worst] >= -CLOCK_STEP_S:
+            return np.maximum.accumulate(unix)
+        if not start:
+            raise InputError(f"the {UNIX_TIME!r} column goes back {-steps[worst]:.0f} s at row "
+                             f"{worst + 1}, more than a clock correction, and the record has no "
+                             "start_time to use instead", source=where)
+    if start:
+        return unix_seconds_of(start, source=f"{where} (start_time)") + np.asarray(record.time, float)
+    raise InputError(f"the record has no absolute time: no complete {UNIX_TIME!r} column and no "
+                     "start_time in its metadata, so times of other instruments cannot be "
+                     "placed on it (use time_base='test', or give the record a start_time)",
+                     source=where)
 
 
 def _event_times(times: Any, time_base: str) -> np.ndarray:
