@@ -9,7 +9,7 @@ import pytest
 from eis_writers import rc_spectrum, write_mpt, write_mpt_ca
 
 import ssbkit
-from ssbkit.core.errors import DependencyError, InputError, UnsupportedFormatError
+from ssbkit.core.errors import DependencyError, InputError
 from ssbkit.eis import Chronoamperometry
 from ssbkit.io import read_chronoamperometry, read_spectra
 from ssbkit.io.biologic import BioLogicMprReader, BioLogicMptReader
@@ -114,16 +114,6 @@ def test_repeated_time_stamps_in_a_dc_record_are_dropped_and_listed(tmp_path):
     assert record.metadata["dropped"] == [{"line": 15, "reason": "time 1 s does not increase"}]
     with pytest.raises(InputError, match="line 15: time 1 s does not increase"):
         MPT.read(path, strict=True)
-
-
-def test_cycling_files_are_not_claimed(tmp_path):
-    path = write_mpt_ca(tmp_path / "gcpl.mpt", np.arange(3.0), np.ones(3), np.ones(3))
-    text = path.read_text(encoding="latin-1").replace(
-        "Chronoamperometry / Chronocoulometry", "Galvanostatic Cycling with Potential Limitation")
-    path.write_text(text, encoding="latin-1")
-    assert not MPT.sniff(path, path.read_bytes())
-    with pytest.raises(UnsupportedFormatError):
-        MPT.read(path)
 
 
 def test_truncated_last_row_names_its_line(tmp_path):

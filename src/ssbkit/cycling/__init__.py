@@ -4,6 +4,7 @@ tables, dQ/dV, and events placed on the record.
 
 from ssbkit.cycling.cycles import CONVENTIONS, cycle_numbers
 from ssbkit.cycling.data import CyclingRecord
+from ssbkit.cycling.dqdv import DQDVResult, dqdv
 from ssbkit.cycling.rate import RateResult, rate_capability
 from ssbkit.cycling.simulate import simulate_cycling, simulate_rate_test
 from ssbkit.cycling.steps import StepTable, find_steps
@@ -13,10 +14,12 @@ __all__ = [
     "CONVENTIONS",
     "CycleSummary",
     "CyclingRecord",
+    "DQDVResult",
     "RateResult",
     "StepTable",
     "active_mass",
     "cycle_numbers",
+    "dqdv",
     "find_steps",
     "rate_capability",
     "simulate_cycling",

@@ -126,11 +126,16 @@ def looks_like_cycler_table(names: list[str]) -> bool:
     True
     >>> looks_like_cycler_table(["time [s]", "voltage [V]", "current [A]"])
     False
+    >>> looks_like_cycler_table(["Test Time / s", "Voltage / V", "Current / A"])
+    True
     """
     kinds = {classify_header(n).quantity for n in names}
     lowered = [n.strip().lower() for n in names]
     if "frequency" in kinds:
         return False
+    # Battery Data Format names ("Test Time / s", "test_time_second") belong to cycling
+    if any(n in ("test time / s", "test_time_second") for n in lowered):
+        return True
     has_time = "time" in kinds or any("time" in n for n in lowered)
     has_voltage = "voltage" in kinds or any(w in n for n in lowered
                                             for w in ("voltage", "ecell", "ewe"))
