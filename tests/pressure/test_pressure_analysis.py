@@ -14,6 +14,7 @@ import pytest
 from pressure_records import HALF, PERIOD, START, cc_record, triangle_soc
 
 from ssbkit.core.errors import InputError
+from ssbkit.cycling import CyclingRecord
 from ssbkit.cycling.simulate import simulate_cycling
 from ssbkit.pressure import PressureLog, PressureResult, analyze_pressure, simulate_pressure
 
@@ -67,6 +68,27 @@ def test_per_cycle_values_follow_the_closed_form():
     np.testing.assert_allclose(cycles["discharge capacity [mAh]"], 1.0, rtol=1e-12)
 
 
+def test_samples_out_of_step_with_the_cycles_still_give_the_turning_points_exactly():
+    # samples 23 s past each minute: none falls on a cycle boundary, the V-shaped minimum
+    # between discharge and charge; a line through the samples on each side of it would
+    # pass above it, the samples of the step that ends there extrapolate onto it
+    late = np.arange(23.0, N * PERIOD, 60.0)
+    result = analyze_pressure(hand_log(late), cc_record(N))
+    k = np.arange(1, N + 1)
+    np.testing.assert_allclose(result.cycles["start pressure [MPa]"], P0 * (1 + G * (k - 1)), rtol=1e-12)
+    np.testing.assert_allclose(result.cycles["end pressure [MPa]"], P0 * (1 + G * k), rtol=1e-12)
+    assert result.growth_per_cycle.value == pytest.approx(100 * G, rel=1e-9)
+
+
+def test_a_cycle_the_record_cuts_off_is_not_complete():
+    record = cc_record(N)
+    cut = record.time <= (N - 1) * PERIOD + 1800.0  # the last cycle stops half-way through its charge
+    short = CyclingRecord({k: v[cut] for k, v in record.columns.items()}, source="cut")
+    result = analyze_pressure(hand_log(MINUTES[MINUTES <= (N - 1) * PERIOD + 1800.0]), short)
+    assert result.cycles["complete"].tolist() == [True] * (N - 1) + [False]
+    assert result.drift.value == pytest.approx(P0 * G * (N - 1), rel=1e-9)
+
+
 def test_the_minimum_baseline_gives_the_growth_of_the_minima():
     result = analyze_pressure(hand_log(MINUTES), cc_record(N), baseline="min")
     minima = result.cycles["min pressure [MPa]"].to_numpy()
@@ -107,7 +129,7 @@ def test_cycles_the_log_covers_only_in_part_are_left_out_of_the_fit():
     assert result.cycles["samples"].iloc[-1] == 0 and math.isnan(result.cycles["max pressure [MPa]"].iloc[-1])
     assert result.cycles_fitted == 3
     assert result.growth_per_cycle.value == pytest.approx(100 * G, rel=1e-9)
-    assert "3 cycle(s) not covered" in result.message
+    assert "3 incomplete cycle(s)" in result.message
 
 
 def test_fewer_than_two_complete_cycles_is_not_a_success():
