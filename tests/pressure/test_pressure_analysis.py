@@ -275,3 +275,25 @@ def test_the_p_value_of_r_agrees_with_scipys_pearsonr():
             r = np.corrcoef(x, y)[0, 1]
             assert correlation_p_value(r, n) == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
     assert correlation_p_value(1.0, 10) == 0.0 and math.isnan(correlation_p_value(0.5, 2))
+
+
+@pytest.mark.shared_data
+def test_a_real_700k_row_record_with_a_simulated_log():
+    # the Neware BTS 8.5 file: 22 cycles at rising rates, a clock set back 17 times by up to
+    # 2.2 s, and a last cycle cut off during its charge
+    from ssbkit.io import read_cycling
+    from ssbkit.testing import shared_data
+
+    record = read_cycling(shared_data("cycling", "neware", "newarenda_issue60_BTS85.ndax"))
+    log = simulate_pressure(record, p0_mpa=10.0, growth_per_cycle=0.021, breathing_mpa=0.4,
+                            noise_mpa=0.0)
+    result = analyze_pressure(log, record)
+    assert result.growth_per_cycle.value == pytest.approx(2.1, abs=1e-6)
+    assert result.cycles_fitted == 21 and not result.cycles["complete"].iloc[-1]
+    k = result.cycles["cycle"].to_numpy()[:-1]
+    np.testing.assert_allclose(result.cycles["start pressure [MPa]"].to_numpy()[:-1],
+                               10.0 * (1 + 0.021 * (k - 1)), rtol=1e-7)
+    noisy = simulate_pressure(record, p0_mpa=10.0, growth_per_cycle=0.021, breathing_mpa=0.4,
+                              noise_mpa=0.02, rng=np.random.default_rng(0))
+    estimate = analyze_pressure(noisy, record).growth_per_cycle
+    assert abs(estimate.value - 2.1) < min(0.1, 3 * estimate.stderr)
