@@ -86,7 +86,10 @@ class StepTable:
     ``capacity_source`` says where ``charge_ah``/``discharge_ah`` came from ("counters"
     or "current"); ``counter_deviation`` is the largest relative difference between the
     counters and the current integral over steps that pass at least 1 % of the largest
-    step's charge (NaN without counters).
+    step's charge (NaN without counters). ``starts_mid_step`` is True when the counters are
+    already above zero on the first row: the file starts partway through a step (or a
+    cycle, for counters that run over a cycle), so its first step holds charge passed
+    before the file began and is left out of the check.
     """
 
     step: np.ndarray
@@ -113,6 +116,7 @@ class StepTable:
     capacity_source: str
     counter_deviation: float
     rest_current_a: float
+    starts_mid_step: bool = False
 
     def __len__(self) -> int:
         return self.step.size
@@ -215,14 +219,24 @@ def find_steps(record: CyclingRecord, *, rest_current_a: float | None = None) ->
         inc_d = row_increments(record.column(DISCHARGE_CAPACITY))
         charge, discharge = per_step(inc_c), per_step(inc_d)
         source = "counters"
+        # a file that starts partway through a step holds counters that already count
+        # charge passed before its first row: that step cannot be checked against the current
+        # (a first row normally carries one logging interval's worth; ten times the
+        # step's median increment is more than that)
+        first_rows = slice(1, stops[0])
+        typical = max(float(np.median(inc_c[first_rows] + inc_d[first_rows]))
+                      if stops[0] > 1 else 0.0, 1e-300)
+        mid_step = bool(inc_c[0] + inc_d[0] > 10 * typical)
         throughput = charge + discharge
         big = throughput >= 0.01 * max(float(throughput.max()), 1e-300)
+        big[0] &= not mid_step
         with np.errstate(divide="ignore", invalid="ignore"):
             dev = np.abs((charge - discharge) - (q_in - q_out))[big] / throughput[big]
         deviation = float(dev.max()) if dev.size else float("nan")
         row_c, row_d = inc_c, inc_d
     else:
         charge, discharge, source, deviation = q_in, q_out, "current", float("nan")
+        mid_step = False
         row_c, row_d = np.where(dq > 0, dq, 0.0), np.where(dq < 0, -dq, 0.0)
     v_mid = np.where(first, v, 0.5 * (v + np.r_[v[0], v[:-1]]))
     v_mid = np.where(np.isfinite(v_mid), v_mid, np.nan_to_num(v))
@@ -253,6 +267,7 @@ def find_steps(record: CyclingRecord, *, rest_current_a: float | None = None) ->
         mean_current_a=mean_current, start_voltage=v[starts], end_voltage=v[stops - 1],
         charge_vq=charge_vq, discharge_vq=discharge_vq, capacity_source=source,
         counter_deviation=deviation, rest_current_a=float(rest_current_a),
+        starts_mid_step=mid_step,
     )
 
 

@@ -274,10 +274,16 @@ def summarize_cycles(record: CyclingRecord, *, convention: str = "charge-first",
 
     last = int(has_dis[-1]) if has_dis.size else None
     message = "" if numbers.size else "no cycles"
+    notes = []
+    if steps.starts_mid_step:
+        notes.append("the file starts partway through a step: the first cycle's capacities "
+                     "include charge counted before the first row")
     if steps.capacity_source == "counters" and steps.counter_deviation > 0.01:
-        message = (f"the cycler's counters and the integral of the logged current differ by up "
-                   f"to {100 * steps.counter_deviation:.2g} % in a step (sparse logging or a "
-                   "counter the reader misread)")
+        notes.append(f"the cycler's counters and the integral of the logged current differ by up "
+                     f"to {100 * steps.counter_deviation:.2g} % in a step (sparse logging or a "
+                     "counter the reader misread)")
+    if notes:
+        message = "; ".join(notes)
     return CycleSummary(
         success=bool(numbers.size), message=message,
         convention=convention,
