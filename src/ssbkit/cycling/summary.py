@@ -145,14 +145,19 @@ class CycleSummary(Result):
         shown = list(range(min(self.n_cycles, 5)))
         if self.n_cycles > 6:
             shown += [self.n_cycles - 1]
-        lines.append(f"  {'cycle':>6} {'charge':>10} {'discharge':>10} {'CE':>8}   [{unit}, %]")
+        lines.append(f"  {'cycle':>6} {'charge':>10} {'discharge':>10} {'CE':>8} {'ΔV':>7}"
+                     f"   [{unit}, %, V]")
         for j in shown:
-            lines.append(f"  {int(self.cycles['cycle'][j]):>6} {ch[j]:>10.4g} {dis[j]:>10.4g} "
-                         f"{self.cycles['ce'][j]:>8.3f}")
+            lines.append(f"  {int(self.cycles['cycle'][j]):>6} {ch[j]:>10.6g} {dis[j]:>10.6g} "
+                         f"{self.cycles['ce'][j]:>8.3f} {self.cycles['polarisation'][j]:>7.4f}")
+        if self.n_cycles > 6:
+            lines.insert(-1, "     …")
         if self.peak_cycle is not None:
-            lines.append(f"  peak discharge: {self.peak_discharge_capacity_mah:.6g} mAh at cycle "
-                         f"{self.peak_cycle}; last cycle retains "
-                         f"{self.final_retention_vs_peak_pct:.2f} % of it")
+            peak = f"{self.peak_discharge_capacity_mah:.6g} mAh"
+            if specific:
+                peak += f" ({self.peak_discharge_capacity_mah / self.active_mass_mg * 1e3:.6g} mAh/g)"
+            lines.append(f"  peak discharge {peak} at cycle {self.peak_cycle}; the last discharge "
+                         f"retains {self.final_retention_vs_peak_pct:.2f} % of it")
         return lines
 
 
