@@ -211,3 +211,12 @@ def test_a_lone_zero_row_in_a_table_with_dc_columns_is_listed_not_lost(tmp_path)
     (s,) = TABLE.read(path)
     assert len(s) == 6
     assert s.metadata["dropped"] == [{"line": 5, "reason": "frequency 0 Hz is not > 0"}]
+
+
+def test_a_bare_pressure_log_is_left_to_the_pressure_reader(tmp_path):
+    # regression: `time [s], pressure [MPa]` was claimed by this reader and by pressure-log
+    from ssbkit.io import find_reader
+
+    path = tmp_path / "stack.csv"
+    path.write_text("time [s],pressure [MPa]\n" + "".join(f"{60 * k},{10 + 0.01 * k}\n" for k in range(20)))
+    assert find_reader(path).name == "pressure-log"

@@ -80,6 +80,7 @@ __all__ = [
     "read",
     "read_chronoamperometry",
     "read_cycling",
+    "read_pressure",
     "read_spectra",
     "register_reader",
 ]
@@ -137,6 +138,13 @@ def read_cycling(path: str | PathLike[str], *, channel: int | None = None,
                          source="channel")
     record = records[channel or 0]
     return dataclasses.replace(record, metadata={**record.metadata, "sha256": hash_file(path)})
+
+
+def read_pressure(path: str | PathLike[str], **options: Any) -> Any:
+    """The stack-pressure log in ``path`` (see ``ssbkit.io.pressure.read_pressure``)."""
+    from ssbkit.io.pressure import read_pressure as _read_pressure
+
+    return _read_pressure(path, **options)
 
 
 def _kinds(containers: list[Any]) -> str:

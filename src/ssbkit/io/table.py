@@ -142,6 +142,21 @@ def looks_like_cycler_table(names: list[str]) -> bool:
     return has_time and has_voltage and any(w in n for n in lowered for w in _CYCLER_WORDS)
 
 
+def _looks_like_pressure_log(names: list[str]) -> bool:
+    """A header with a pressure or force column and no impedance column.
+
+    >>> _looks_like_pressure_log(["time [s]", "pressure [MPa]"])
+    True
+    >>> _looks_like_pressure_log(["freq/Hz", "Re(Z)/Ohm", "-Im(Z)/Ohm"])
+    False
+    """
+    kinds = {classify_header(n).quantity for n in names}
+    if kinds & {"frequency", "z_real", "z_imag", "z_mod", "phase"}:
+        return False
+    lowered = [n.strip().lower() for n in names]
+    return any(w in n for n in lowered for w in ("pressure", "force"))
+
+
 class TableReader:
     """Delimited text tables of impedance data, with a header or as three bare columns."""
 
@@ -163,6 +178,8 @@ class TableReader:
         first, has_header, _, sep = layout
         if has_header and looks_like_cycler_table(_fields(lines[first], sep)):
             return False  # a cycler export (Arbin, EC-Lab without header …): its reader's
+        if has_header and _looks_like_pressure_log(_fields(lines[first], sep)):
+            return False  # a stack-pressure log: the pressure-log reader's
         from ssbkit.io.squidstat import looks_like_squidstat
 
         return not looks_like_squidstat(lines)
