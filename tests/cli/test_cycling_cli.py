@@ -142,3 +142,22 @@ def test_bad_files_are_one_line_errors(tmp_path):
     assert "no cycling record" in one_line_error(invoke("cycling", "summary", eis))
     missing = tmp_path / "nope.nda"
     one_line_error(invoke("cycling", "summary", missing))
+
+
+def test_profiles_and_dqdv_figures(tmp_path):
+    fig = tmp_path / "profiles.png"
+    result = invoke("cycling", "profiles", CELL, "--cycles", "1,30", "--active-mass-mg", "4.2", "--out", fig)
+    assert result.exit_code == 0, result.stderr
+    assert fig.stat().st_size > 1000
+    line = one_line_error(invoke("cycling", "profiles", CELL, "--cycles", "99", "--out", tmp_path / "x.png"))
+    assert "--cycles" in line and "1–30" in line
+    assert not (tmp_path / "x.png").exists()
+    out = tmp_path / "dqdv.svg"
+    result = invoke("cycling", "dqdv", CELL, "--cycles", "2", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = assert_single_json_document(result.stdout)
+    # the simulator's plateaus at 1.60, 2.05 and 2.40 V vs Li-In, shifted by the overpotential
+    charge = sorted(p["potential"]["value"] for p in doc["peaks"] if p["direction"] == "charge")
+    assert len(charge) == 3 and charge[0] == pytest.approx(1.65, abs=0.03)
+    assert out.read_text().startswith("<?xml")
+    assert "--cycles" in one_line_error(invoke("cycling", "dqdv", CELL, "--cycles", "a,b"))

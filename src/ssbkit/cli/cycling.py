@@ -1,4 +1,4 @@
-"""``ssbkit cycling``: cycler files, per-cycle summaries, rate tables, dQ/dV."""
+"""``ssbkit cycling``: cycler files, per-cycle summaries, rate tables, dQ/dV, voltage profiles."""
 
 from __future__ import annotations
 
@@ -218,12 +218,7 @@ def dqdv_command(file: Path, cycles: str | None, bin_width_mv: float, active_mas
     """
     from ssbkit.cycling.dqdv import dqdv
 
-    selected = None
-    if cycles is not None:
-        try:
-            selected = [int(c) for c in split_list(cycles)]
-        except ValueError:
-            raise InputError(f"expected whole numbers, got {cycles!r}", source="--cycles") from None
+    selected = _cycle_list(cycles)
     try:
         result = dqdv(_record(file, reference), cycles=selected, convention=convention,
                       bin_width_v=bin_width_mv / 1e3, active_mass_mg=active_mass_mg)
@@ -234,6 +229,45 @@ def dqdv_command(file: Path, cycles: str | None, bin_width_mv: float, active_mas
 
         _save(plot_dqdv(result), plot_path)
     emit(result, as_json)
+
+
+@cycling.command("profiles")
+@_FILE
+@click.option("--cycles", default=None, metavar="LIST",
+              help="Cycles to draw, e.g. 1,10,100 (default: all).")
+@click.option("--active-mass-mg", type=float, default=None, metavar="M",
+              help="Active mass [mg], for capacity in mAh/g.")
+@_CONVENTION
+@_REFERENCE
+@click.option("--out", "plot_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              metavar="PATH", help="The figure (.png, .pdf or .svg).")
+def profiles_command(file: Path, cycles: str | None, active_mass_mg: float | None, convention: str,
+                     reference: str | None, plot_path: Path) -> None:
+    """Voltage against capacity for each cycle's charge and discharge, as a figure.
+
+    Example:
+
+        ssbkit cycling profiles examples/data/cycling/lts_cell.bdf.csv --cycles 1,2,30 --active-mass-mg 4.2 --out profiles.png
+    """
+    from ssbkit.cycling.plot import plot_voltage_profiles
+
+    selected = _cycle_list(cycles)
+    try:
+        figure = plot_voltage_profiles(_record(file, reference), cycles=selected, convention=convention,
+                                       active_mass_mg=active_mass_mg)
+    except InputError as exc:
+        raise _renamed(exc) from exc
+    _save(figure, plot_path)
+    click.echo(f"wrote {plot_path}")
+
+
+def _cycle_list(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(c) for c in split_list(text)]
+    except ValueError:
+        raise InputError(f"expected whole numbers, got {text!r}", source="--cycles") from None
 
 
 def _write_csv(frame: Any, path: Path) -> None:
