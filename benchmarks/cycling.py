@@ -49,6 +49,7 @@ import contextlib
 import importlib.metadata as md
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -75,10 +76,20 @@ _FASTNDA = "import sys, fastnda; fastnda.read(sys.argv[1])"
 _NAVANI_LOAD = "import sys, navani.echem as ec; ec.echem_file_loader(sys.argv[1])"
 _NAVANI_SUMMARY = ("import sys, navani.echem as ec; "
                    "ec.cycle_summary(ec.echem_file_loader(sys.argv[1]))")
-# run in the navani venv for the comparison; the marker keeps what the loader prints apart
-_NAVANI_TABLE = ("import sys, navani.echem as ec; "
-                 "s = ec.cycle_summary(ec.echem_file_loader(sys.argv[1])); "
-                 "print('@@navani@@' + s.reset_index().to_json(orient='records'))")
+# run in the navani venv for the comparison; the marker keeps what the loader prints apart.
+# Also navani's own mean-voltage formula over the rows of each half-cycle's own state only,
+# without the rest rows that its "half cycle" label carries along.
+_NAVANI_TABLE = r"""
+import sys, numpy as np, navani.echem as ec
+df = ec.echem_file_loader(sys.argv[1])
+s = ec.cycle_summary(df)
+for state, column in ((0, "charge rows"), (1, "discharge rows")):
+    part = df[df["state"] == state]
+    for half, rows in part.groupby("half cycle"):
+        q = rows["Capacity"]
+        s.loc[np.ceil(half / 2), column] = np.trapz(rows["Voltage"], q) / q.max()
+print("@@navani@@" + s.reset_index().to_json(orient="records"))
+"""
 # the pieces of ssbkit's summary, each timed in one fresh process; the first read_cycling
 # pays for the imports the reader makes on first use, the second is the read alone
 _PIECES = r"""
@@ -301,7 +312,10 @@ def _compare_navani(ours: dict[int, dict[str, float]], theirs: dict[int, dict[st
              ("CE [%] (navani: 100 / its CE)", "coulombic_efficiency", "CE", lambda x: 100.0 / x),
              ("mean charge voltage [V]", "mean_charge_voltage", "Average Charge Voltage", lambda x: x),
              ("mean discharge voltage [V]", "mean_discharge_voltage", "Average Discharge Voltage",
-              lambda x: x))
+              lambda x: x),
+             ("  navani, discharge rows only", "mean_discharge_voltage", "discharge rows",
+              lambda x: x),
+             ("  navani, charge rows only", "mean_charge_voltage", "charge rows", lambda x: x))
     for label, key, peer_key, convert in pairs:
         diffs = []
         for c in common:
@@ -319,14 +333,31 @@ def _compare_navani(ours: dict[int, dict[str, float]], theirs: dict[int, dict[st
         print(line)
 
 
+def _counters_vs_current(ours: dict[int, dict[str, float]]) -> None:
+    worst = (0.0, 0, "")
+    for c, row in ours.items():
+        for half in ("charge", "discharge"):
+            counted, integral = row.get(f"{half}_capacity", 0.0), row.get(f"{half}_from_current", 0.0)
+            if counted > 0:
+                worst = max(worst, (abs(counted - integral) / counted, c, half))
+    print(f"  ssbkit's per-cycle capacities (cycler counters) vs its integral of the logged current: "
+          f"largest relative difference {worst[0]:.1e} (cycle {worst[1]}, {worst[2]})")
+
+
 def _compare_fastnda(path: Path) -> None:
     import fastnda
 
     from ssbkit.cycling import summarize_cycles
     from ssbkit.io import read_cycling
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        frame = fastnda.read(path, cycle_mode="chg")
+    logger = logging.getLogger("fastnda")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its note on unix-time jumps; ssbkit keeps it in metadata
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            frame = fastnda.read(path, cycle_mode="chg")
+    finally:
+        logger.setLevel(level)
     step_count = frame.get_column("step_count").to_numpy()
     capacity = frame.get_column("capacity_mAh").to_numpy().astype(float)
     cycle = frame.get_column("cycle_count").to_numpy()
@@ -388,21 +419,28 @@ def main(argv: list[str] | None = None) -> None:
               f"CPU {_median(pairs, 1):6.3f} s")
     if not navani:
         print(f"  navani: not timed ({NAVANI_PYTHON} missing; `make bench` creates it)")
-    ours = _median(times["ssbkit"])
-    ratio = ours / _median(times["fastnda"])
-    print(f"  ssbkit summary / fastnda bare read   {ratio:5.2f}x   (target <= {TARGET_FASTNDA}x: "
-          f"{'met' if ratio <= TARGET_FASTNDA else 'MISSED'})")
+    def ratio(a: str, b: str) -> tuple[float, float]:
+        return (_median(times[a]) / _median(times[b]),
+                min(p[0] for p in times[a]) / min(p[0] for p in times[b]))
+
+    # the target is on medians; on a busy box the fastest runs are the truer figure, so the
+    # ratio of minima is printed beside it
+    slower, slower_min = ratio("ssbkit", "fastnda")
+    print(f"  ssbkit summary / fastnda bare read   {slower:5.2f}x (of minima {slower_min:5.2f}x)  target <= "
+          f"{TARGET_FASTNDA}x: {'met' if slower <= TARGET_FASTNDA else 'MISSED'}")
     if navani:
-        speed = _median(times["navani load"]) / ours
-        print(f"  navani load / ssbkit summary         {speed:5.2f}x   (target >= {TARGET_NAVANI}x: "
-              f"{'met' if speed >= TARGET_NAVANI else 'MISSED'})")
-        print(f"  navani load + cycle_summary / ssbkit {_median(times['navani summary']) / ours:5.2f}x")
+        speed, speed_min = ratio("navani load", "ssbkit")
+        print(f"  navani load / ssbkit summary         {speed:5.2f}x (of minima {speed_min:5.2f}x)  "
+              f"target >= {TARGET_NAVANI}x: {'met' if speed >= TARGET_NAVANI else 'MISSED'}")
+        both, both_min = ratio("navani summary", "ssbkit")
+        print(f"  navani load + cycle_summary / ssbkit {both:5.2f}x (of minima {both_min:5.2f}x)")
     _pieces(path, args.runs)
     _importtime(path)
     if args.profile:
         _profile(path)
 
     ssbkit_cycles = _ssbkit_cycles(first["ssbkit"])
+    _counters_vs_current(ssbkit_cycles)
     if navani:
         _compare_navani(ssbkit_cycles, _navani_cycles(path))
     _compare_fastnda(path)
