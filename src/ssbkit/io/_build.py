@@ -21,13 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ssbkit.core.errors import InputError
-from ssbkit.eis.data import Chronoamperometry, Spectrum
 from ssbkit.io._columns import ColumnMap
+
+if TYPE_CHECKING:  # imported where used: a cycler file needs none of the impedance package
+    from ssbkit.eis.data import Chronoamperometry, Spectrum
 
 __all__ = [
     "build_records",
@@ -154,6 +156,8 @@ def build_spectra(
     frequency = np.asarray(frequency, dtype=float)
     impedance = np.asarray(impedance, dtype=complex)
     extra = {k: v for k, v in (extra or {}).items() if v is not None}
+    from ssbkit.eis.data import Spectrum
+
     spectra: list[Spectrum] = []
     first_problem: tuple[int, str] | None = None
     for run in runs(groups, frequency.size):
@@ -213,6 +217,8 @@ def build_records(
     strict: bool = False,
 ) -> list[Chronoamperometry]:
     """DC records (time [s], current [A], voltage [V]), one per run of ``groups``."""
+    from ssbkit.eis.data import Chronoamperometry
+
     records: list[Chronoamperometry] = []
     for rows in runs(groups, np.asarray(time).size):
         t, i, v = time[rows], current[rows], voltage[rows]

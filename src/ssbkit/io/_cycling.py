@@ -15,10 +15,9 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ssbkit.core.errors import InputError
 from ssbkit.cycling.data import (
@@ -29,6 +28,9 @@ from ssbkit.cycling.data import (
     STEP_COUNT,
     CyclingRecord,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "UnknownColumnWarning",
@@ -73,6 +75,8 @@ _CLOCK = re.compile(r"^\s*(?:(\d+)\s*[d.-]\s*)?(\d+):(\d{1,2}):(\d{1,2}(?:[.,]\d
 
 def duration_seconds(values: Iterable[Any], *, source: str | Path = "", column: str = "") -> np.ndarray:
     """Seconds from clock strings (``"1:02:03.5"``, ``"2-01:00:00"`` for days) or numbers."""
+    import pandas as pd
+
     series = pd.Series(list(values) if not isinstance(values, pd.Series) else values)
     numeric = pd.to_numeric(series, errors="coerce")
     if numeric.notna().all():
@@ -93,6 +97,8 @@ def duration_seconds(values: Iterable[Any], *, source: str | Path = "", column: 
 def unix_seconds(values: Iterable[Any], *, source: str | Path = "", column: str = "",
                  dayfirst: bool = False, fmt: str | None = None) -> np.ndarray:
     """Seconds since 1970-01-01 from date-time strings (times without a zone taken as UTC)."""
+    import pandas as pd
+
     series = pd.Series(list(values) if not isinstance(values, pd.Series) else values)
     stamps = pd.to_datetime(series, errors="coerce", dayfirst=dayfirst, format=fmt)
     bad = stamps.isna() & series.notna()
@@ -153,6 +159,8 @@ def record_from_frame(frame: pd.DataFrame, dialect: Mapping[str, tuple[str, str]
     ``metadata["unknown_columns"]``. Capacity and energy counters are made non-negative
     (some exports write discharge as negative numbers).
     """
+    import pandas as pd
+
     out: dict[str, Any] = {}
     durations, dates = set(durations), dict(dates or {})
     keep = set(keep)
