@@ -63,4 +63,4 @@ lock:
 	$(PY) tools/lock.py $(VENV)/lock-report.json constraints.txt
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) $(NAVANI_VENV) build src/*.egg-info .pytest_cache .hypothesis
