@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-from test_steps import build
 
 from ssbkit.core.errors import InputError
 from ssbkit.cycling.rate import c_rate_label, rate_capability
@@ -100,4 +99,15 @@ def test_c_rate_labels():
     assert c_rate_label(float("nan")) == "?"
 
 
-del build
+
+
+
+def test_a_step_down_or_cv_tail_does_not_dilute_the_cycle_current():
+    # regression: a 0.25 mA discharge stepping down to 0.1 and 0.05 mA read as 0.21 mA
+    from test_steps import build as build_rows
+
+    cycle = [(0.25e-3, 40, 3.0, 4.0), (-0.25e-3, 40, 4.0, 3.0), (-0.1e-3, 10, 3.0, 2.98),
+             (-0.05e-3, 10, 2.98, 2.97)]
+    r = rate_capability(build_rows(cycle * 3))
+    assert r.n_blocks == 1
+    assert r.blocks["current_ma"][0] == pytest.approx(0.25)

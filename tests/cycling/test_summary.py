@@ -152,3 +152,83 @@ def test_current_only_record_integrates_the_current():
 def test_not_a_record():
     with pytest.raises(InputError, match="CyclingRecord"):
         summarize_cycles({"a": 1})
+
+
+# --- regressions from review --------------------------------------------------------------
+
+
+def test_a_noise_half_cycle_has_no_coulombic_efficiency():
+    # an Arbin file's cycle 1 "charge" was 3e-9 mAh against a 1.7 mAh discharge: CE 5.9e10 %
+    rec = build([(1e-12, 3, 3.0, 3.0), (-0.002, 48, 4.1, 3.0), (0.002, 50, 3.0, 4.2),
+                 (-0.002, 48, 4.1, 3.0)], reset="step")
+    s = summarize_cycles(rec, convention="discharge-first")
+    assert np.isnan(s.column("ce")).sum() >= 1
+    assert np.nanmax(s.column("ce")) < 200
+
+
+def test_an_offset_current_in_a_rest_does_not_split_the_cycle():
+    rec = build([(0.001, 50, 3.0, 3.8), (-2e-7, 20, 3.8, 3.8), (0.001, 20, 3.8, 4.0),
+                 (-0.001, 60, 4.0, 3.0)])
+    s = summarize_cycles(rec)
+    assert s.steps.kind.tolist() == ["cc_charge", "rest", "cc_charge", "cc_discharge"]
+    assert s.n_cycles == 1
+    assert s.column("ce")[0] == pytest.approx(100 * 60 / 70, rel=1e-3)
+
+
+def test_a_record_cut_mid_discharge_is_left_out_of_retention():
+    per_row = 0.001 * 10 / 3.6
+    full = [(0.001, 40, 3.0, 4.0), (-0.001, 40, 4.0, 3.0)]
+    cut = [(0.001, 40, 3.0, 4.0), (-0.001, 10, 4.0, 3.75)]  # stops 0.75 V above the cut-off
+    s = summarize_cycles(build(full * 3 + cut))
+    assert s.column("complete").tolist() == [True, True, True, False]
+    assert np.isnan(s.column("retention_peak")[-1])
+    assert s.cycles_to_80 is None and s.final_retention_vs_peak_pct == pytest.approx(100)
+    assert "incomplete cycles" in s.message and "4" in s.message
+    # a last discharge that reaches the same cut-off is complete
+    ended = summarize_cycles(build(full * 3))
+    assert ended.column("complete").all()
+    assert ended.column("discharge")[-1] == pytest.approx(40 * per_row)
+
+
+def test_retention_vs_first_starts_at_the_first_complete_cycle():
+    # a leading partial discharge is cycle 1 on its own (charge-first) and no reference
+    rec = build([(-0.001, 5, 3.5, 3.0)] + [(0.001, 40, 3.0, 4.0), (-0.001, 40, 4.0, 3.0)] * 3)
+    s = summarize_cycles(rec)
+    assert s.first_cycle == 2
+    assert s.final_retention_vs_first_pct == pytest.approx(100)
+
+
+def test_a_row_without_voltage_does_not_pull_the_mean_voltage_down():
+    t = np.arange(1, 11) * 360.0
+    v = np.full(10, 3.5)
+    v[4] = np.nan
+    rec = CyclingRecord.from_columns({TIME: t, VOLTAGE: v, CURRENT: np.full(10, 1e-3),
+                                      STEP_COUNT: np.ones(10)})
+    s = summarize_cycles(rec)
+    assert s.column("mean_charge_voltage")[0] == pytest.approx(3.5)
+    assert s.column("charge_energy")[0] == pytest.approx(3.5 * s.column("charge")[0])
+
+
+def test_native_cycles_that_open_with_a_discharge_give_charge_over_discharge():
+    rec = build([(-0.001, 40, 1.0, 0.01), (0.001, 36, 0.01, 1.0)] * 2)
+    # build numbers cycles charge-first; renumber natively: each D+C pair one cycle
+    cols = dict(rec.columns)
+    cols["Cycle Count / 1"] = np.repeat([1, 2], 76)
+    s = summarize_cycles(CyclingRecord(cols, {}, "anode"), convention="native")
+    assert s.ce_definition == "charge / discharge"
+    assert s.column("ce")[0] == pytest.approx(90.0)
+
+
+def test_one_glitch_row_does_not_make_every_step_a_rest():
+    rec = build(CCCV * 2)
+    cols = dict(rec.columns)
+    i = cols["Current / A"].copy()
+    i[7] = 20.0  # a 20 A spike in a 2 mA record
+    steps = summarize_cycles(CyclingRecord(cols, {}, "spike")).steps
+    assert (steps.kind != "rest").sum() >= 4
+
+
+def test_the_cyclers_1_mg_placeholder_is_not_a_mass():
+    rec = CyclingRecord(build(CCCV).columns, {"active_mass_mg": 1.0}, "f")
+    s = summarize_cycles(rec)
+    assert s.active_mass_mg is None and "placeholder" in s.message

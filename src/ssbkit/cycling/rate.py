@@ -1,10 +1,11 @@
 """Rate capability: blocks of cycles at one C-rate, their capacity, and recovery.
 
 A rate test cycles a cell a few times at each of a series of currents (0.1, 0.2, 0.5,
-1, 2 C …) and often returns to the first rate at the end. Here each cycle's current is its
-discharge capacity over the time spent discharging (the set current for a CC discharge;
-``by="charge"`` uses the constant-current part of the charge instead), and consecutive
-cycles whose currents agree within ``tolerance`` (relative) form a block.
+1, 2 C …) and often returns to the first rate at the end. Here each cycle's current is that of
+its largest discharge step (``by="charge"``: charge step), the charge it passed over the
+time it took, which is the set current of a CC step and is not diluted by a CV tail or a
+step-down; consecutive complete cycles whose currents agree within ``tolerance``
+(relative) form a block, and incomplete cycles (a record cut mid-discharge) none.
 
 The C-rate is the current over a reference capacity: ``nominal_capacity_mah``, or a
 theoretical/specific capacity [mAh/g] × the active mass. Without either the C-rate is
@@ -156,30 +157,26 @@ def rate_capability(record: CyclingRecord, *, nominal_capacity_mah: float | None
         reference = positive("specific_capacity_mah_g", specific_capacity_mah_g) * \
             summary.active_mass_mg * 1e-3
 
-    # each cycle's current: charge passed / time spent, over its CC steps of one direction
+    # each cycle's current: that of its largest step in the chosen direction (charge
+    # passed over time spent), so a CV tail, a step-down or a one-row transition step
+    # does not dilute or replace the set current
     per_step = step_cycles(steps, summary.convention)
     cycles = summary.cycles["cycle"]
     position = np.searchsorted(cycles, per_step)
-    kind = steps.kind.astype(str)
-    want = "cc_discharge" if by == "discharge" else "cc_charge"
     direction = -1 if by == "discharge" else 1
-    use = kind == want
-    fallback = steps.direction == direction
-    duration = steps.end_time - steps.start_time
     passed = steps.discharge_ah if by == "discharge" else steps.charge_ah
-    q = np.zeros(cycles.size)
-    dt = np.zeros(cycles.size)
-    for mask in (use, fallback):
-        missing = dt[position] == 0
-        sel = mask & missing
-        np.add.at(q, position[sel], passed[sel])
-        np.add.at(dt, position[sel], duration[sel])
-    current_ma = np.divide(q * 3.6e6, dt, out=np.full(cycles.size, np.nan), where=dt > 0)
+    duration = steps.end_time - steps.start_time
+    candidates = np.flatnonzero((steps.direction == direction) & (duration > 0))
+    order = candidates[np.lexsort((passed[candidates], position[candidates]))]
+    current_ma = np.full(cycles.size, np.nan)
+    # the last of each cycle's candidates in that order is its largest step
+    current_ma[position[order]] = passed[order] * 3.6e6 / duration[order]
     c_rate = current_ma / reference if reference else np.full(cycles.size, np.nan)
 
     # blocks: consecutive cycles within tolerance of the block's first cycle
     capacity = summary.cycles["discharge"]
-    valid = np.isfinite(current_ma) & (capacity > 0)
+    # incomplete cycles (a record cut mid-discharge) belong to no block
+    valid = np.isfinite(current_ma) & (capacity > 0) & summary.cycles["complete"]
     block_of = np.full(cycles.size, -1)
     block, anchor = -1, math.nan
     for j in np.flatnonzero(valid):  # per cycle (hundreds), not per row

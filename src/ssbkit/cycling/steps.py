@@ -18,7 +18,9 @@ smoothly; where it jumps, at a step's start or in pulses, the value logged at th
 the interval), and ``counter_deviation`` compares them.
 
 **Kinds** come from what the current and voltage did, with the instrument's step name as
-a tie-breaker: ``rest`` (|I| below ``rest_current_a`` throughout), ``pulse`` (charge and
+a tie-breaker: ``rest`` (|I| below ``rest_current_a`` throughout, or a step that passes
+less than 1e-3 of the median active step, such as a one-row transition step or a rest with
+an offset current, or one the instrument calls Rest/OCV), ``pulse`` (charge and
 discharge both above 5 % of the step's throughput), otherwise charge or discharge and the
 control: ``cc_`` (current constant within 2 %), ``cv_`` (voltage within 10 mV while the
 current falls), ``cccv_`` (CC then CV in one step), or plain ``charge``/``discharge``.
@@ -110,9 +112,12 @@ class StepTable:
     mean_current_a: np.ndarray
     start_voltage: np.ndarray
     end_voltage: np.ndarray
-    # per-step sums of V·dQ over charge and discharge rows [V·Ah], for mean voltages
+    # per-step sums of V·dQ over charge and discharge rows [V·Ah], and of the dQ they
+    # weigh (rows with a voltage), for mean voltages
     charge_vq: np.ndarray
     discharge_vq: np.ndarray
+    charge_vq_q: np.ndarray
+    discharge_vq_q: np.ndarray
     capacity_source: str
     counter_deviation: float
     rest_current_a: float
@@ -180,13 +185,16 @@ def find_steps(record: CyclingRecord, *, rest_current_a: float | None = None) ->
     """Split ``record`` into steps and measure each (see the module docstring).
 
     ``rest_current_a``: currents at or below this magnitude count as zero; by default
-    1e-4 of the largest |current| in the record (and at least 1e-12 A).
+    1e-4 of the 99th percentile of |current| over the rows with current (and at least
+    1e-12 A), so that one glitch row does not raise it.
     """
     t = record.time.astype(float)
     v = record.voltage.astype(float)
     i = np.nan_to_num(record.current.astype(float))
     n = t.size
-    imax = float(np.abs(i).max()) if n else 0.0
+    moving = np.abs(i[i != 0])
+    # a high percentile, not the maximum: one glitch row must not turn every step into a rest
+    imax = float(np.percentile(moving, 99)) if moving.size else 0.0
     if rest_current_a is None:
         rest_current_a = max(1e-4 * imax, 1e-12)
     elif not np.isfinite(rest_current_a) or rest_current_a < 0:
@@ -239,13 +247,18 @@ def find_steps(record: CyclingRecord, *, rest_current_a: float | None = None) ->
         mid_step = False
         row_c, row_d = np.where(dq > 0, dq, 0.0), np.where(dq < 0, -dq, 0.0)
     v_mid = np.where(first, v, 0.5 * (v + np.r_[v[0], v[:-1]]))
-    v_mid = np.where(np.isfinite(v_mid), v_mid, np.nan_to_num(v))
-    charge_vq, discharge_vq = per_step(v_mid * row_c), per_step(v_mid * row_d)
+    v_mid = np.where(np.isfinite(v_mid), v_mid, v)  # a missing neighbour: the row's own V
+    known = np.isfinite(v_mid)  # rows without a voltage are left out of V·dQ and its weight
+    v_known = np.where(known, v_mid, 0.0)
+    charge_vq, discharge_vq = per_step(v_known * row_c), per_step(v_known * row_d)
+    charge_vq_q, discharge_vq_q = per_step(row_c * known), per_step(row_d * known)
     if record.has(CHARGE_ENERGY) and record.has(DISCHARGE_ENERGY):
         charge_wh = per_step(row_increments(record.column(CHARGE_ENERGY)))
         discharge_wh = per_step(row_increments(record.column(DISCHARGE_ENERGY)))
-    else:
-        charge_wh, discharge_wh = charge_vq.copy(), discharge_vq.copy()
+    else:  # ∫V dQ, the rows without a voltage taken at the step's mean voltage
+        with np.errstate(divide="ignore", invalid="ignore"):
+            charge_wh = np.where(charge_vq_q > 0, charge_vq * charge / charge_vq_q, 0.0)
+            discharge_wh = np.where(discharge_vq_q > 0, discharge_vq * discharge / discharge_vq_q, 0.0)
 
     duration = per_step(dt * (~first)) + 0.0
     mean_current = np.divide((q_in - q_out) * 3600.0, duration,
@@ -265,7 +278,8 @@ def find_steps(record: CyclingRecord, *, rest_current_a: float | None = None) ->
         charge_ah=charge, discharge_ah=discharge, charge_integral_ah=q_in,
         discharge_integral_ah=q_out, charge_wh=charge_wh, discharge_wh=discharge_wh,
         mean_current_a=mean_current, start_voltage=v[starts], end_voltage=v[stops - 1],
-        charge_vq=charge_vq, discharge_vq=discharge_vq, capacity_source=source,
+        charge_vq=charge_vq, discharge_vq=discharge_vq, charge_vq_q=charge_vq_q,
+        discharge_vq_q=discharge_vq_q, capacity_source=source,
         counter_deviation=deviation, rest_current_a=float(rest_current_a),
         starts_mid_step=mid_step,
     )
@@ -309,13 +323,20 @@ def _classify(i: np.ndarray, v: np.ndarray, starts: np.ndarray, stops: np.ndarra
                                                   np.where(cccv, "cccv_", "")))
     word = np.where(sign > 0, "charge", "discharge")
     active_kind = np.char.add(label.astype(str), word.astype(str)).astype(object)
-    kinds = np.where(ok & (n_active > 0), active_kind, kinds)
-    kinds = np.where(pulse, "pulse", kinds)
+    # a step that passes almost nothing (an offset current in a rest, a one-row transition
+    # step) is a rest: it must not open or split a cycle
+    moving = through[(n_active > 0) & (through > 0)]
+    floor = 1e-3 * float(np.median(moving)) if moving.size else 0.0
+    negligible = through <= floor
+    kinds = np.where(ok & (n_active > 0) & ~negligible, active_kind, kinds)
+    kinds = np.where(pulse & ~negligible, "pulse", kinds)
     if names is not None:
         lower = np.char.lower(np.asarray(names).astype(str))
         kinds = np.where(np.char.find(lower, "pulse") >= 0, "pulse", kinds)
+        named_rest = np.isin(lower, ["rest", "ocv", "pause", "open circuit", "r"])
+        kinds = np.where(named_rest & (minority <= 0.05), "rest", kinds)
         is_cv = (np.char.find(lower, "cv") >= 0) & (np.char.find(lower, "cc") < 0)
-        kinds = np.where(is_cv & (n_active > 0) & ~pulse,
+        kinds = np.where(is_cv & (n_active > 0) & ~pulse & ~negligible,
                          np.char.add("cv_", word.astype(str)).astype(object), kinds)
     return kinds.astype(object)
 

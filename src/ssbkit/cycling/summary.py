@@ -65,6 +65,7 @@ _COLUMNS = {
     "retention_peak": ("retention vs peak [%]", "%", "retention_vs_peak"),
     "charge_integral": ("charge from current [mAh]", "mAh", "charge_from_current"),
     "discharge_integral": ("discharge from current [mAh]", "mAh", "discharge_from_current"),
+    "complete": ("complete", "", "complete"),
 }
 
 
@@ -125,6 +126,8 @@ class CycleSummary(Result):
                 value = self.cycles[key][j]
                 if key == "cycle":
                     row["cycle"] = int(value)
+                elif key == "complete":
+                    row["complete"] = bool(value)
                 else:
                     value = float(value)
                     row[json_name] = {"value": value if math.isfinite(value) else None,
@@ -159,6 +162,32 @@ class CycleSummary(Result):
             lines.append(f"  peak discharge {peak} at cycle {self.peak_cycle}; the last discharge "
                          f"retains {self.final_retention_vs_peak_pct:.2f} % of it")
         return lines
+
+
+def _ends_cut_short(steps: StepTable, per_step: np.ndarray) -> bool:
+    """True when the record stops inside a half-cycle: its last step still passes current
+    and ends more than 20 mV away from where the same kind of step ended before (a
+    half-cycle normally stops at its cut-off voltage)."""
+    active = np.flatnonzero(steps.direction != 0)
+    if active.size == 0 or steps.kind[-1] == "rest" or active[-1] != len(steps) - 1:
+        return False
+    last = active[-1]
+    same = active[(steps.direction[active] == steps.direction[last])
+                  & (per_step[active] < per_step[last])]
+    if same.size == 0:
+        return False
+    return bool(abs(steps.end_voltage[last] - steps.end_voltage[same[-1]]) > 0.02)
+
+
+def _native_starts_with_discharge(steps: StepTable) -> bool:
+    """True when the instrument's cycles open with a discharge (an anode or a full cell
+    built discharged): in the first native cycle with both halves, discharge comes first."""
+    direction = steps.direction
+    for cycle in np.unique(steps.native_cycle):
+        d = direction[(steps.native_cycle == cycle) & (direction != 0)]
+        if (d == 1).any() and (d == -1).any():
+            return bool(d[0] == -1)
+    return False
 
 
 def active_mass(*, active_mass_mg: float | None = None, composite_mass_mg: float | None = None,
@@ -222,8 +251,13 @@ def summarize_cycles(record: CyclingRecord, *, convention: str = "charge-first",
                        area_cm2=area_cm2)
     mass_source = "argument" if mass is not None else None
     file_mass = record.metadata.get("active_mass_mg")
+    notes = []
     if mass is None and isinstance(file_mass, int | float) and math.isfinite(file_mass) and file_mass > 0:
-        mass, mass_source = float(file_mass), "file"
+        if file_mass == 1.0:  # EC-Lab's and Neware's placeholder, not a weighed mass
+            notes.append("the file's active mass is 1 mg, the cycler software's placeholder: "
+                         "not used; give the mass to get specific capacities")
+        else:
+            mass, mass_source = float(file_mass), "file"
     area = None if area_cm2 is None else positive("area_cm2", area_cm2)
     steps = find_steps(record, rest_current_a=rest_current_a) if steps is None else steps
 
@@ -248,38 +282,55 @@ def summarize_cycles(record: CyclingRecord, *, convention: str = "charge-first",
     if area is not None:
         cyc["areal_charge"] = charge / area
         cyc["areal_discharge"] = discharge / area
-    numerator, denominator = ((charge, discharge) if convention == "discharge-first"
-                              else (discharge, charge))
-    valid = (charge > 0) & (discharge > 0)
-    cyc["ce"] = np.where(valid, 100.0 * numerator / np.where(valid, denominator, 1.0), np.nan)
+    # a half-cycle counts only above 1e-3 of the median half-cycle of its direction: a
+    # transition row's picoampere-hours are not a charge
+    floor_c = 1e-3 * float(np.median(charge[charge > 0])) if (charge > 0).any() else 0.0
+    floor_d = 1e-3 * float(np.median(discharge[discharge > 0])) if (discharge > 0).any() else 0.0
+    both = (charge > floor_c) & (discharge > floor_d)
+    complete = both.copy()
+    if complete.size and _ends_cut_short(steps, per_step):
+        complete[-1] = False
+    discharge_first = convention == "discharge-first" or (
+        convention == "native" and _native_starts_with_discharge(steps))
+    numerator, denominator = (charge, discharge) if discharge_first else (discharge, charge)
+    cyc["ce"] = np.where(both, 100.0 * numerator / np.where(both, denominator, 1.0), np.nan)
     cyc["charge_energy"] = total(steps.charge_wh) * 1e3
     cyc["discharge_energy"] = total(steps.discharge_wh) * 1e3
     with np.errstate(divide="ignore", invalid="ignore"):
-        v_ch = np.where(charge > 0, total(steps.charge_vq) * 1e3 / charge, np.nan)
-        v_dis = np.where(discharge > 0, total(steps.discharge_vq) * 1e3 / discharge, np.nan)
+        q_ch, q_dis = total(steps.charge_vq_q), total(steps.discharge_vq_q)
+        v_ch = np.where((charge > floor_c) & (q_ch > 0), total(steps.charge_vq) / q_ch, np.nan)
+        v_dis = np.where((discharge > floor_d) & (q_dis > 0), total(steps.discharge_vq) / q_dis,
+                         np.nan)
     cyc["mean_charge_voltage"], cyc["mean_discharge_voltage"] = v_ch, v_dis
     cyc["polarisation"] = v_ch - v_dis
 
-    has_dis = np.flatnonzero(discharge > 0)
-    first = int(has_dis[0]) if has_dis.size else None
-    peak = int(np.argmax(discharge)) if has_dis.size else None
+    # retention and its figures use complete cycles only: a leading half-cycle, a record
+    # that ends mid-discharge or a noise "discharge" is no reference and no end point
+    full = np.flatnonzero(complete)
+    first = int(full[0]) if full.size else None
+    peak = int(full[np.argmax(discharge[full])]) if full.size else None
+    nan = np.full(numbers.size, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        cyc["retention_first"] = (100.0 * discharge / discharge[first] if first is not None
-                                  else np.full(numbers.size, np.nan))
-        cyc["retention_peak"] = (100.0 * discharge / discharge[peak] if peak is not None
-                                 else np.full(numbers.size, np.nan))
+        cyc["retention_first"] = (np.where(complete, 100.0 * discharge / discharge[first], np.nan)
+                                  if first is not None else nan)
+        cyc["retention_peak"] = (np.where(complete, 100.0 * discharge / discharge[peak], np.nan)
+                                 if peak is not None else nan)
+    cyc["complete"] = complete
     cyc["charge_integral"] = total(steps.charge_integral_ah) * 1e3
     cyc["discharge_integral"] = total(steps.discharge_integral_ah) * 1e3
 
     def cycles_to(threshold: float) -> int | None:
         if peak is None:
             return None
-        after = np.flatnonzero(cyc["retention_peak"][peak:] < threshold)
+        after = np.flatnonzero(cyc["retention_peak"][peak:] < threshold)  # NaN never is
         return int(numbers[peak + after[0]]) if after.size else None
 
-    last = int(has_dis[-1]) if has_dis.size else None
+    last = int(full[-1]) if full.size else None
     message = "" if numbers.size else "no cycles"
-    notes = []
+    if numbers.size and not complete.all():
+        open_cycles = ", ".join(str(int(c)) for c in numbers[~complete][:5])
+        notes.append(f"incomplete cycles (left out of retention): {open_cycles}"
+                     + (" …" if (~complete).sum() > 5 else ""))
     if steps.starts_mid_step:
         notes.append("the file starts partway through a step: the first cycle's capacities "
                      "include charge counted before the first row")
@@ -292,7 +343,7 @@ def summarize_cycles(record: CyclingRecord, *, convention: str = "charge-first",
     return CycleSummary(
         success=bool(numbers.size), message=message,
         convention=convention,
-        ce_definition="charge / discharge" if convention == "discharge-first" else "discharge / charge",
+        ce_definition="charge / discharge" if discharge_first else "discharge / charge",
         cycles=cyc, active_mass_mg=mass, mass_source=mass_source, area_cm2=area,
         n_cycles=int(numbers.size),
         first_cycle=None if first is None else int(numbers[first]),
