@@ -161,3 +161,16 @@ def test_profiles_and_dqdv_figures(tmp_path):
     assert len(charge) == 3 and charge[0] == pytest.approx(1.65, abs=0.03)
     assert out.read_text().startswith("<?xml")
     assert "--cycles" in one_line_error(invoke("cycling", "dqdv", CELL, "--cycles", "a,b"))
+
+
+def test_no_output_is_written_when_another_cannot_be(tmp_path):
+    # regression: --csv was written before --plot failed on a missing folder
+    good = tmp_path / "cycles.csv"
+    line = one_line_error(invoke("cycling", "summary", CELL, "--csv", good, "--plot",
+                                 tmp_path / "missing" / "x.png", "--json"))
+    assert "--plot" in line and not good.exists()
+    line = one_line_error(invoke("cycling", "read", CELL, "--bdf", tmp_path / "missing" / "x.csv"))
+    assert "--bdf" in line and "None" not in line
+    line = one_line_error(invoke("cycling", "dqdv", CELL, "--bin-width-mv", "-5"))
+    assert "--bin-width-mv" in line and "-5" in line
+    assert "figure format" in one_line_error(invoke("cycling", "rate", RATE, "--plot", tmp_path / "x.txt"))

@@ -265,7 +265,7 @@ class CyclingRecord:
             tmp.replace(path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise InputError(f"cannot write: {exc.strerror}", source=path) from None
+            raise InputError(f"cannot write: {exc.strerror or exc}", source=path) from None
         return path
 
 
