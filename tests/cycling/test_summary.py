@@ -232,3 +232,18 @@ def test_the_cyclers_1_mg_placeholder_is_not_a_mass():
     rec = CyclingRecord(build(CCCV).columns, {"active_mass_mg": 1.0}, "f")
     s = summarize_cycles(rec)
     assert s.active_mass_mg is None and "placeholder" in s.message
+
+
+def test_results_are_frozen_all_the_way_down():
+    s = summarize_cycles(build(CCCV * 2))
+    with pytest.raises(ValueError):
+        s.cycles["discharge"][0] = 999.0
+    with pytest.raises(TypeError):
+        s.cycles["new"] = np.zeros(2)
+    with pytest.raises(ValueError):
+        s.steps.charge_ah[0] = 1.0
+    from ssbkit.cycling import rate_capability
+
+    r = rate_capability(build(CCCV * 2))
+    with pytest.raises(ValueError):
+        r.blocks["capacity_mah"][0] = 0.0

@@ -17,7 +17,9 @@ capacity as a percentage of that earlier block's.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,10 +74,22 @@ class RateResult(Result):
 
     by: str
     reference_capacity_mah: float | None
-    blocks: dict[str, np.ndarray] = field(repr=False)
+    blocks: Mapping[str, np.ndarray] = field(repr=False)
     cycle_current_ma: np.ndarray = field(repr=False)
     cycle_c_rate: np.ndarray = field(repr=False)
     summary: CycleSummary | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # frozen all the way down: the arrays are read-only and the table cannot gain keys
+        frozen = {}
+        for key, value in self.blocks.items():
+            array = np.array(value, copy=True)
+            array.flags.writeable = False
+            frozen[key] = array
+        object.__setattr__(self, "blocks", MappingProxyType(frozen))
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     @property
     def n_blocks(self) -> int:

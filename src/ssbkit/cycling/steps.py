@@ -123,6 +123,11 @@ class StepTable:
     rest_current_a: float
     starts_mid_step: bool = False
 
+    def __post_init__(self) -> None:
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
     def __len__(self) -> int:
         return self.step.size
 

@@ -25,7 +25,9 @@ Definitions (stated because tools differ):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -80,7 +82,7 @@ class CycleSummary(Result):
 
     convention: str
     ce_definition: str
-    cycles: dict[str, np.ndarray] = field(repr=False)
+    cycles: Mapping[str, np.ndarray] = field(repr=False)
     active_mass_mg: float | None
     mass_source: str | None
     area_cm2: float | None
@@ -95,6 +97,18 @@ class CycleSummary(Result):
     capacity_source: str
     counter_deviation: float
     steps: StepTable | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # frozen all the way down: the arrays are read-only and the table cannot gain keys
+        frozen = {}
+        for key, value in self.cycles.items():
+            array = np.array(value, copy=True)
+            array.flags.writeable = False
+            frozen[key] = array
+        object.__setattr__(self, "cycles", MappingProxyType(frozen))
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     @property
     def table(self) -> pd.DataFrame:
