@@ -4,6 +4,7 @@ input."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -20,9 +21,24 @@ from ssbkit.io.spreadsheet import SpreadsheetReader
 from ssbkit.io.table import TableReader
 from ssbkit.testing import shared_data
 
-needs_mdbtools = pytest.mark.skipif(shutil.which("mdb-export") is None,
-                                    reason="reading .res files needs mdb-export (apt-get install "
-                                           "mdbtools)")
+
+def _require_mdb_export() -> None:
+    """Skip a test that reads a .res where mdb-export is missing, but fail it where
+    SSBKIT_REQUIRE_SHARED_DATA=1 (CI, whose Makefile installs mdbtools), as for the files."""
+    if shutil.which("mdb-export") is not None:
+        return
+    reason = "reading .res files needs mdb-export (apt-get install mdbtools)"
+    if os.environ.get("SSBKIT_REQUIRE_SHARED_DATA") == "1":
+        pytest.fail(reason + " and SSBKIT_REQUIRE_SHARED_DATA=1")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def mdb_export() -> None:
+    _require_mdb_export()
+
+
+needs_mdbtools = pytest.mark.usefixtures("mdb_export")
 CHG, DIS = "Charging Capacity / Ah", "Discharging Capacity / Ah"
 
 
@@ -67,10 +83,12 @@ def _check_counters_against_current(record: CyclingRecord) -> int:
 @pytest.mark.parametrize("name, rows, cycles, checks, meta", [
     ("navani_arbin_example.res", 2150, 5, 8,
      {"channel": 12, "test_name": "ajm314_LCO_ajm5-SSB1-F_Wait48hr-Repeat-01-012",
-      "start_time": "2023-07-24T18:50:00", "file_version": "Results File 5.23"}),
+      "start_time": "2023-07-24T18:50:00", "file_version": "Results File 5.23",
+      "timezone": "unknown, taken as UTC"}),
     ("cellpy_20160805_test001_45_cc_01.res", 10261, 18, 35,
      {"channel": 3, "software_version": "4.32 Build: 130904",
-      "start_time": "2016-08-05T16:16:23", "file_version": "Results File 5.26"}),
+      "start_time": "2016-08-05T16:16:23", "file_version": "Results File 5.26",
+      "timezone": "unknown, taken as UTC"}),
 ])
 def test_res_files_read_and_their_counters_match_the_current(name, rows, cycles, checks, meta):
     path = _arbin(name)
@@ -109,8 +127,8 @@ def test_truncated_res_files_are_input_errors_naming_the_file(tmp_path):
         path = tmp_path / f"cut{size}.res"
         path.write_bytes(raw[:size])
         assert _claimants(path) == ["arbin-res"]
-        if size % 4096 == 0 and shutil.which("mdb-export") is None:
-            continue
+        if size % 4096 == 0:
+            _require_mdb_export()  # a cut at a page boundary is found by mdb-export alone
         with pytest.raises(InputError, match="truncated") as info:
             ssbkit.read(path)
         assert str(path) in str(info.value)
@@ -124,6 +142,21 @@ def test_empty_res_file_is_an_input_error(tmp_path):
     assert str(path) in str(info.value)
     with pytest.raises(InputError):
         ssbkit.read(path)
+
+
+def test_missing_mdb_export_skips_locally_but_fails_in_ci(monkeypatch):
+    """Regression: without mdb-export the .res tests skipped even in CI, where the Makefile
+    installs mdbtools, so a broken install passed unnoticed."""
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setenv("SSBKIT_REQUIRE_SHARED_DATA", "1")
+    with pytest.raises(pytest.fail.Exception, match="mdbtools.*SSBKIT_REQUIRE_SHARED_DATA=1"):
+        _require_mdb_export()
+    monkeypatch.delenv("SSBKIT_REQUIRE_SHARED_DATA")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install mdbtools"):
+        _require_mdb_export()
+    monkeypatch.undo()
+    if shutil.which("mdb-export") is not None:  # installed: nothing to skip or fail
+        assert _require_mdb_export() is None
 
 
 @pytest.mark.shared_data

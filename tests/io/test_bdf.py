@@ -229,6 +229,56 @@ def test_bad_files(tmp_path):
         READER.read(cut, strict=True)
 
 
+def _claimants(path):
+    from ssbkit.core.registry import list_readers
+
+    head = path.read_bytes()
+    return sorted(n for n, cls in list_readers().items() if cls().sniff(path, head))
+
+
+def test_a_last_line_cut_after_its_separator_is_dropped_not_read_as_a_nan_current(tmp_path):
+    """Regression: '2,3.2,' at the end gave a row whose current was NaN, silently."""
+    path = tmp_path / "cut.bdf.csv"
+    path.write_text("Test Time / s,Voltage / V,Current / A\n0,3.6,0.001\n1,3.7,0.001\n2,3.8,")
+    (rec,) = ssbkit.read(path)
+    assert rec.time.tolist() == [0.0, 1.0] and np.isfinite(rec.current).all()
+    assert rec.metadata["dropped"] == [{"line": 4, "reason": "the last line has no value for "
+                                                            "'Current / A': the file was cut short"}]
+
+
+def test_an_empty_cell_inside_the_table_is_a_gap_as_in_the_other_cycler_readers(tmp_path):
+    rows = "0,3.6,0.001\n1,,0.001\n2,3.8,\n3,3.9,0.001\n"
+    path = tmp_path / "gaps.bdf.csv"
+    path.write_text("Test Time / s,Voltage / V,Current / A\n" + rows)
+    (rec,) = READER.read(path)
+    assert len(rec) == 4 and "dropped" not in rec.metadata
+    assert np.isnan(rec.voltage[1]) and np.isnan(rec.current[2])
+    # the same rows in a Maccor export: read the same way
+    maccor = tmp_path / "gaps.001"
+    maccor.write_text("Rec#\tCyc#\tStep\tTest (Sec)\tStep (Sec)\tAmp-hr\tAmps\tVolts\tState\n"
+                      + "".join(f"{k + 1}\t0\t1\t{t}\t{t}\t0\t{i}\t{v}\tC\n" for k, (t, v, i)
+                                in enumerate(r.split(",") for r in rows.split())))
+    (other,) = MaccorReader().read(maccor)
+    np.testing.assert_array_equal(other.voltage, rec.voltage)
+    np.testing.assert_array_equal(other.current, rec.current)
+
+
+def test_a_bdf_table_without_voltage_is_claimed_and_says_what_it_lacks(tmp_path):
+    """Regression: a BDF CSV without 'Voltage / V' was 'no installed reader recognises'."""
+    for header in ("Test Time / s,Current / A", "test_time_second,current_ampere"):
+        path = tmp_path / "novoltage.bdf.csv"
+        path.write_text(header + "\n0,0.001\n1,0.001\n")
+        assert _claimants(path) == ["bdf-csv"]
+        with pytest.raises(InputError, match=r"no 'Voltage / V' column") as info:
+            ssbkit.read(path)
+        assert not isinstance(info.value, UnsupportedFormatError)
+        assert str(path) in str(info.value)
+    # a time and a pressure alone are a stack-pressure log, not a cycling table
+    pressure = tmp_path / "pressure.csv"
+    pressure.write_text("Test Time / s,Applied Pressure / Pa\n0,1e6\n60,1.01e6\n")
+    assert _claimants(pressure) == ["pressure-log"]
+
+
 def test_semicolon_separated_bdf(tmp_path):
     path = tmp_path / "semi.bdf.csv"
     path.write_text("Test Time / s;Voltage / V;Current / A\n0;3.6;0.001\n1;3.7;0.001\n")

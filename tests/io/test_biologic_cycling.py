@@ -139,15 +139,59 @@ def test_cp_mpr_and_its_mpt_export_give_the_same_record():
     for name in (CHG, DIS):
         np.testing.assert_allclose(a.column(name), b.column(name), rtol=1e-6, atol=1e-12)
     assert list(a.column("Step Type")) == list(b.column("Step Type"))
-    # the export writes <Ewe> only on its first four rows (zero after); there it matches,
-    # and Ewe - Ece plus Ece, which the export does write, gives the binary's Ewe everywhere
-    np.testing.assert_allclose(a.voltage[:4], b.voltage[:4], atol=1e-6)
-    np.testing.assert_allclose(a.voltage, b.column("Ewe-Ece/V") + b.column("<Ece>/V"), atol=2e-6)
+    np.testing.assert_allclose(a.voltage, b.voltage, atol=2e-6)
     # -100 mA for 119 s, in coulomb in the file: 3.30 mAh of discharge, none of charge
     assert a.column(DIS)[-1] == pytest.approx(0.1 * (a.time[-1] - a.time[0]) / 3600, rel=2e-3)
     assert a.column(CHG).max() == 0
     net, integral = _current_integral_per_step(a)
     np.testing.assert_allclose(integral, net, rtol=1e-3)
+
+
+@needs_galvani
+@pytest.mark.shared_data
+def test_mpt_whose_ewe_is_written_as_zero_takes_ece_plus_ewe_minus_ece():
+    """Regression: the CP export's <Ewe>/V is 0 from row 5 on, and the record's voltage was
+    0 there while the .mpr gives about -3.45 V."""
+    (binary,) = ssbkit.read(_biologic("yadg_cp.mpr"))
+    (text,) = ssbkit.read(_biologic("yadg_cp.mpt"))
+    raw = text.column("<Ewe>/V")
+    assert (raw[:4] != 0).all() and (raw[4:] == 0).all()  # what the export wrote
+    # the binary's Ewe on every row, to the 7-8 digits the export writes
+    np.testing.assert_allclose(text.voltage, binary.voltage, rtol=0, atol=2e-6)
+    assert text.voltage[4] == pytest.approx(-3.4454153, abs=1e-6)  # .mpr row 5, <Ewe>/V
+    # rows 1-4, where the export has <Ewe>, keep it as written
+    np.testing.assert_array_equal(text.voltage[:4], raw[:4])
+    assert text.metadata["voltage_derived"]["rows"] == 117
+    assert text.metadata["voltage_derived"]["from"] == "<Ece>/V + Ewe-Ece/V"
+    assert "voltage_derived" not in binary.metadata
+    assert text.metadata["timezone"] == binary.metadata["timezone"] == "unknown, taken as UTC"
+
+
+def _header_less(path: Path, ewe: list[str], ece: list[str] | None, diff: list[str] | None):
+    names = ["mode", "ox/red", "Ns", "time/s", "<Ewe>/V", "I/mA"]
+    names += (["<Ece>/V"] if ece else []) + (["Ewe-Ece/V"] if diff else [])
+    rows = []
+    for k in range(len(ewe)):
+        row = ["1", "1", "1", f"{k * 10.0}", ewe[k], "1.0"]
+        row += ([ece[k]] if ece else []) + ([diff[k]] if diff else [])
+        rows.append("\t".join(row))
+    path.write_text("\t".join(names) + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_ewe_is_derived_only_where_it_is_exactly_zero_and_the_counter_electrode_is_there(
+        tmp_path):
+    ewe, ece, diff = ["3.5", "0", "0"], ["1.0", "1.1", "0"], ["2.5", "2.45", "0"]
+    (rec,) = ssbkit.read(_header_less(tmp_path / "a.mpt", ewe, ece, diff))
+    # row 2 from Ece + (Ewe - Ece); row 3: every electrode at 0 V is a true 0 V
+    np.testing.assert_allclose(rec.voltage, [3.5, 3.55, 0.0])
+    assert rec.metadata["voltage_derived"]["rows"] == 1
+    # negative control: without the counter-electrode columns nothing can be derived
+    (bare,) = ssbkit.read(_header_less(tmp_path / "b.mpt", ewe, None, None))
+    np.testing.assert_array_equal(bare.voltage, [3.5, 0.0, 0.0])
+    assert "voltage_derived" not in bare.metadata
+    (half,) = ssbkit.read(_header_less(tmp_path / "c.mpt", ewe, ece, None))
+    np.testing.assert_array_equal(half.voltage, [3.5, 0.0, 0.0])
 
 
 @pytest.mark.shared_data
@@ -218,6 +262,7 @@ def test_synthetic_gcpl_gives_the_charge_it_was_written_with(tmp_path, charge_un
     np.testing.assert_allclose(record.current[steps == 2], 1e-3)
     assert set(record.column("Cycle Count / 1")) == {1}
     assert record.metadata["start_time"] == "2024-03-04T09:30:00"
+    assert record.metadata["timezone"] == "unknown, taken as UTC"
     assert record.metadata["active_mass_mg"] == 2.5
     assert record.metadata["software_version"] == "v11.50"
     np.testing.assert_allclose(record.column("Unix Time / s")[0], 1709544600.0)

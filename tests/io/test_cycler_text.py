@@ -26,6 +26,7 @@ from ssbkit.cycling.data import (
 from ssbkit.io._cycling import UnknownColumnWarning
 from ssbkit.io.bdf import BdfCsvReader
 from ssbkit.io.cycler_text import (
+    ZONE_UNKNOWN,
     BasytecReader,
     NovonixReader,
     counters_by_current_sign,
@@ -72,6 +73,16 @@ def test_basytec_sample_by_hand():
     assert rec.column(UNIX_TIME)[row] == pytest.approx(_utc(2023, 6, 19, 17, 56, 53) + 60.2322676666668)
     assert rec.metadata["header"]["Testchannel"] == "1814 CH14 XCTS_40"
     assert find_reader(path).name == "basytec-txt"
+
+
+@pytest.mark.shared_data
+def test_basytec_start_time_is_iso_8601_and_agrees_with_the_unix_time():
+    """Regression: start_time was the header's text, '19.06.2023 17:56:53'."""
+    (rec,) = BASYTEC.read(shared_data("cycling", "other", "pyprobe_basytec.txt"))
+    assert rec.metadata["start_time"] == "2023-06-19T17:56:53"
+    assert rec.metadata["timezone"] == ZONE_UNKNOWN
+    start = datetime.fromisoformat(rec.metadata["start_time"]).replace(tzinfo=UTC).timestamp()
+    assert start == rec.column(UNIX_TIME)[0] - rec.time[0]
 
 
 @pytest.mark.shared_data
@@ -168,6 +179,17 @@ def test_basytec_bad_files(tmp_path):
     assert len(rec) == len(rows) - 1
     assert rec.metadata["dropped"] == [{"line": 7 + len(rows), "reason":
                                         "the last line holds 3 of 11 values: the file was cut short"}]
+    # cut right after a separator: every value there, the current's cell empty
+    fields = rows[-1].split("\t")
+    blank = tmp_path / "blank.txt"
+    blank.write_text(_BASYTEC_HEAD + "\n".join(rows[:-1] + ["\t".join(fields[:6]) + "\t"
+                                                            + "\t" * (len(fields) - 7)]),
+                     encoding="utf-8")
+    (rec,) = BASYTEC.read(blank)
+    assert len(rec) == len(rows) - 1 and np.isfinite(rec.current).all()
+    assert rec.metadata["dropped"] == [{"line": 7 + len(rows), "reason":
+                                        "the last line has no value for 'I[A]': the file was "
+                                        "cut short"}]
     extra = tmp_path / "extra.txt"
     extra.write_text(_BASYTEC_HEAD.replace("Cyc-Count", "Cyc-Count\tMystery")
                      + "\n".join(r + "\t7" for r in rows) + "\n", encoding="utf-8")
@@ -199,7 +221,8 @@ def test_novonix_sample_by_hand():
     assert rec.column(DISCHARGE_CAPACITY).max() == 0.0
     meta = rec.metadata
     assert meta["software_version"] == "2.13.0" and meta["channel"] == "01"
-    assert meta["start_time"] == "2025-07-19 15:26:20"
+    # 'Started: 2025-07-19 15:26:20', local time of no known zone
+    assert meta["start_time"] == "2025-07-19T15:26:20" and meta["timezone"] == ZONE_UNKNOWN
     assert find_reader(path).name == "novonix-csv"
 
 
@@ -280,6 +303,12 @@ def test_novonix_bad_files(tmp_path):
     cut.write_text(_NOVONIX_HEAD + "\n".join(rows[:-1] + [rows[-1][:30]]), encoding="utf-8")
     (rec,) = NOVONIX.read(cut)
     assert len(rec) == len(rows) - 1 and rec.metadata["dropped"][0]["line"] == 9 + len(rows)
+    blank = tmp_path / "blank.csv"
+    blank.write_text(_NOVONIX_HEAD + "\n".join(rows[:-1] + [",".join(
+        v if j != 6 else "" for j, v in enumerate(rows[-1].split(",")))]), encoding="utf-8")
+    (rec,) = NOVONIX.read(blank)
+    assert len(rec) == len(rows) - 1 and np.isfinite(rec.voltage).all()
+    assert "'Potential (V)'" in rec.metadata["dropped"][0]["reason"]
     no_current = tmp_path / "nocurrent.csv"
     no_current.write_text(_NOVONIX_HEAD.replace("Current (A)", "Flux (A)")
                           + "\n".join(_novonix_rows()) + "\n", encoding="utf-8")
@@ -351,3 +380,24 @@ def test_read_table_takes_the_same_values_by_either_path(tmp_path):
         columns, lines, dropped = read_table(text, 1, **kwargs)
         assert lines.tolist() == [3, 4] and dropped == [
             {"line": 5, "reason": "the last line holds 2 of 4 values: the file was cut short"}]
+
+
+def test_read_table_drops_a_last_line_whose_required_cell_is_empty(tmp_path):
+    """Regression: 'value,' at the end of a file (cut after the separator) gave a NaN row."""
+    from ssbkit.io.cycler_text import read_table
+
+    kwargs = {"sep": ",", "decimal": ".", "source": tmp_path / "f.csv", "names": ["t", "v", "i"],
+              "numeric": [0, 1, 2]}
+    text = "t,v,i\n0,3.0,0.001\n1,,0.001\n2,3.2,\n"
+    # not required: kept on both paths, a gap in the middle and at the end alike
+    columns, lines, dropped = read_table(text, 0, **kwargs)
+    assert lines.tolist() == [2, 3, 4] and not dropped and np.isnan(columns["i"][-1])
+    for body in (text, text.replace("\n", "\r")):
+        columns, lines, dropped = read_table(body, 0, required=[1, 2], **kwargs)
+        assert lines.tolist() == [2, 3] and columns["i"].tolist() == [0.001, 0.001]
+        assert np.isnan(columns["v"][1])  # a gap inside the table stays a gap
+        assert dropped == [{"line": 4, "reason": "the last line has no value for 'i': the file "
+                                                 "was cut short"}]
+    with pytest.raises(InputError, match=r"line 1: no data rows after the column header "
+                                         r"\(line 2 was cut short\)"):
+        read_table("t,v,i\n0,3.0,\n", 0, required=[2], **kwargs)

@@ -101,7 +101,8 @@ def test_argonne_001_times_in_minutes():
     assert rec.time[-1] == pytest.approx(stamps[-1] - stamps[0], abs=0.5)
     assert rec.voltage[0] == 3.30678264 and (rec.current == 0).all()
     assert set(rec.column(STEP_TYPE)) == {"R"}
-    assert rec.metadata["start_time"] == "03/31/2016"
+    # header 'Date of Test: 03/31/2016' (no clock); the first stamp, 16:05:31 at test time 0
+    assert rec.metadata["start_time"] == "2016-03-31T16:05:31"
 
 
 @pytest.mark.shared_data
@@ -127,6 +128,43 @@ def test_cellpy_simba_export_decimal_comma_unitless_minutes_and_cut_last_line():
     # month-first on request
     (us,) = READER.read(path, dayfirst=False)
     assert us.column(UNIX_TIME)[0] == _utc(2021, 6, 5, 11, 23, 46)
+
+
+@pytest.mark.shared_data
+def test_start_time_is_iso_8601_and_agrees_with_the_unix_time_column():
+    """Regression: start_time was the header's text ('06/05/2021 11:23:46', '03/31/2016')."""
+    path = shared_data("cycling", "maccor", "cellpy_maccor_two.txt")
+    for dayfirst, start in ((None, "2021-05-06T11:23:46"), (False, "2021-06-05T11:23:46")):
+        (rec,) = READER.read(path, dayfirst=dayfirst)
+        assert rec.metadata["start_time"] == start
+        assert rec.metadata["timezone"] == "unknown, taken as UTC"
+        first = rec.column(UNIX_TIME)[0] - rec.time[0]
+        assert datetime.fromisoformat(start).replace(tzinfo=UTC).timestamp() == first
+    # BEEP's .052 names the test's date only and resumes three days later: the date alone
+    (rec,) = READER.read(shared_data("cycling", "maccor",
+                                     "beep_PredictionDiagnostics_000151_test.052"))
+    assert rec.metadata["start_time"] == "2019-10-10"
+    assert rec.column(UNIX_TIME)[0] - rec.time[0] > _utc(2019, 10, 11)
+
+
+def test_a_day_above_12_in_the_header_start_sets_the_date_order(tmp_path):
+    # a decimal point and stamps that fit either order: only the header's start can tell
+    lines = ["Name:\tcell", "Started\t13/05/2021 10:00:00", "",
+             "Rec\tCycle P\tStep\tTestTime\tStepTime\tCap. [Ah]\tCurrent [A]\tVoltage [V]"
+             "\tMd\tDPT Time"]
+    lines += [f"{k + 1}\t0\t1\t{k}.000000\t{k}.000000\t0.0\t0.0\t3.70\tR\t"
+              f"01/06/2021 10:00:{k:02d}" for k in range(3)]  # a fragment from 1 June
+    path = tmp_path / "simba.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="latin-1")
+    (rec,) = READER.read(path)
+    assert rec.metadata["date_order"] == "day first (a day above 12 comes first)"
+    assert rec.metadata["start_time"] == "2021-05-13T10:00:00"
+    assert rec.column(UNIX_TIME)[0] == _utc(2021, 6, 1, 10, 0, 0)  # not 6 January
+
+
+def test_synthetic_header_date_and_first_stamp_give_the_start(tmp_path):
+    (rec,) = READER.read(write_maccor(tmp_path / "cell.001"))
+    assert rec.metadata["start_time"] == "2024-01-02T09:00:00"
 
 
 @pytest.mark.shared_data

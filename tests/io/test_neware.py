@@ -30,9 +30,11 @@ from ssbkit.cycling.data import (
     VOLTAGE,
     CyclingRecord,
 )
+from ssbkit.cycling.events import unix_seconds_of
 from ssbkit.io import find_reader
 from ssbkit.io._cycling import UnknownColumnWarning
-from ssbkit.io.neware import NewareCsvReader, NewareNdaReader
+from ssbkit.io.cycler_text import ZONE_UNKNOWN
+from ssbkit.io.neware import NewareCsvReader, NewareNdaReader, _clock
 from ssbkit.testing import shared_data
 
 pytestmark = pytest.mark.shared_data
@@ -257,7 +259,7 @@ def test_big_file_keeps_stdout_clean_and_its_notes_in_metadata(capsys):
     notes = record.metadata["reader_notes"]
     assert any("negative jumps in the 'unix_time_s' column" in n for n in notes)
     assert record.metadata["channel"] == "36-0-45"
-    assert record.metadata["start_time"] == "2024-05-06T08:58:57"
+    assert record.metadata["start_time"] == "2024-05-06T08:58:57+02:00"
     assert record.columns[CYCLE].max() == 15
 
 
@@ -268,10 +270,60 @@ def test_aux_temperatures_and_metadata():
     assert record.metadata["barcode"] == "123456789012"
     nda, _ = _read("navani_test.nda")
     assert nda.metadata["active_mass_mg"] == 1.0
-    assert nda.metadata["start_time"] == "2020-03-25T11:16:21"
+    # a UK lab in March (GMT): the local clock is UTC, and the offset found says so
+    assert nda.metadata["start_time"] == "2020-03-25T11:16:21+00:00"
+    assert nda.metadata["utc_offset_s"] == 0
     assert nda.metadata["software_version"].startswith("BTS 7.6")
     bts91, _ = _read(CCCV)
     assert bts91.has(TEMPERATURE) and "Temperature T2 / degC" not in bts91.columns
+
+
+@pytest.mark.parametrize("name, start, offset", [
+    # central European summer time (6 May) and winter time (27 February)
+    (BIG, "2024-05-06T08:58:57+02:00", 7200),
+    ("cellpy_IFE_BTS85_2_9_8_1.ndax", "2026-02-27T11:17:33+01:00", 3600),
+])
+def test_start_time_local_clock_gets_its_utc_offset_from_the_unix_time(name, start, offset):
+    """Regression: start_time was the local wall clock without a zone, read as UTC it was
+    7198 s (BIG) and 3599 s (IFE) after the file's own Unix Time."""
+    record, _ = _read(name)
+    meta = record.metadata
+    assert meta["start_time"] == start and meta["utc_offset_s"] == offset
+    assert meta["timezone"] == f"UTC+0{offset // 3600}:00"
+    first = record.columns[UNIX_TIME][0] - record.time[0]
+    assert unix_seconds_of(meta["start_time"]) == pytest.approx(first, abs=5)
+    # negative control: the zone-less start the reader used to give is hours off
+    naive = unix_seconds_of(meta["start_time"][:19])
+    assert abs(naive - first) > offset - 5
+
+
+def test_a_start_the_library_gives_in_utc_is_kept_with_the_local_offset_unknown():
+    record, _ = _read(CCCV)
+    meta = record.metadata
+    assert meta["start_time"] == "2024-05-27T08:02:48.782+00:00"
+    assert "utc_offset_s" not in meta and "local offset is unknown" in meta["timezone"]
+    first = record.columns[UNIX_TIME][0] - record.time[0]
+    assert unix_seconds_of(meta["start_time"]) == pytest.approx(first, abs=10)
+
+
+def test_clock_offsets_west_of_greenwich_quarter_hours_and_what_it_will_not_guess():
+    utc = datetime(2024, 1, 2, 15, 0, 3, tzinfo=UTC).timestamp()  # 3 s of logging delay
+    columns = {UNIX_TIME: np.array([utc + 10.0]), TIME: np.array([10.0])}
+    assert _clock({"start_time": "2024-01-02T10:00:00"}, columns) == {
+        "start_time": "2024-01-02T10:00:00-05:00", "utc_offset_s": -18000,
+        "timezone": "UTC-05:00"}
+    assert _clock({"start_time": "2024-01-02T20:45:00"}, columns)["utc_offset_s"] == 20700
+    # 8 minutes is no time zone, nor is it a few seconds from one: not guessed
+    odd = _clock({"start_time": "2024-01-02T15:08:00"}, columns)
+    assert odd["timezone"].startswith(ZONE_UNKNOWN) and "start_time" not in odd
+    # fastnda makes nda 1/3/4 Unix time from the local start: nothing to compare with
+    derived = {"start_time": "2024-01-02T10:00:00", "engine": "fastnda 1.3.1",
+               "file_version": "nda 3"}
+    assert _clock(derived, columns) == {"timezone": ZONE_UNKNOWN}
+    # no start at all: the first record's Unix time, in UTC
+    assert _clock({}, columns)["start_time"] == "2024-01-02T15:00:03+00:00"
+    assert _clock({"start_time": "2024-01-02T10:00:00"}, {TIME: np.array([0.0])}) == {
+        "timezone": ZONE_UNKNOWN}
 
 
 @pytest.mark.parametrize("name", [CCCV, PULSE, "navani_test.ndax", "navani_test.nda"])
@@ -440,6 +492,9 @@ def test_csv_export_values_by_hand():
     assert c[STEP_COUNT].max() == 32
     # mass from another row than the reader used: 2.41983 mAh at 1163.38 mAh/g (line 3002)
     assert record.metadata["active_mass_mg"] == pytest.approx(2.41983 / 1163.38 * 1e3, rel=1e-4)
+    # line 2: Cumulative Time 00:00:00, Date 2022-05-18 16:27:52, local time of no known zone
+    assert record.metadata["start_time"] == "2022-05-18T16:27:52"
+    assert record.metadata["timezone"] == ZONE_UNKNOWN
 
 
 def test_csv_counters_agree_with_the_current_integral():

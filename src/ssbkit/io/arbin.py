@@ -24,7 +24,8 @@ Arbin's capacity and energy counters run from the start of each cycle (they fall
 zero where ``Cycle_Index`` changes) and are kept as they are; ``metadata
 ["capacity_counters"]`` says so. ``DateTime`` is an OLE date (days since 1899-12-30) in a
 .res file and in the Excel export, seconds since 1970 in the CSV; both become ``Unix Time
-/ s``, the instrument's local time taken as UTC since the files carry no time zone.
+/ s``, the instrument's local time taken as UTC since the files carry no time zone
+(``metadata["timezone"]`` says so; ``start_time`` is ISO 8601 without a zone).
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ def _record(frame: Any, *, source: Path, metadata: dict[str, Any]) -> Any:
     import pandas as pd
 
     from ssbkit.io._cycling import record_from_frame, step_count_from
+    from ssbkit.io.cycler_text import ZONE_UNKNOWN
 
     names = {header: _split_name(header) for header in frame.columns}
     found = {name for name, _ in names.values()}
@@ -151,6 +153,8 @@ def _record(frame: Any, *, source: Path, metadata: dict[str, Any]) -> Any:
         columns["Step Count / 1"] = step_count_from(*keys)
         dialect["Step Count / 1"] = ("Step Count / 1", "1")
     meta = {**metadata, "capacity_counters": _COUNTERS}
+    if "Unix Time / s" in columns or meta.get("start_time"):
+        meta["timezone"] = ZONE_UNKNOWN  # Arbin writes local time without a zone
     return record_from_frame(pd.DataFrame(columns), dialect, source=source, metadata=meta,
                              keep=keep)
 

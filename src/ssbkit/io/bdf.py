@@ -179,6 +179,10 @@ _NAVANI = ("state", "cycle change", "half cycle", "full cycle", "Capacity", "Tim
            "Charge_Energy", "Discharge_Energy", "dV/dt", "Internal_Resistance", "AC_Impedance",
            "ACI_Phase_Angle", "Data_Point")
 
+# names that make a BDF time column a cycling table (a time and a pressure alone may be a
+# stack-pressure log, which is the pressure reader's)
+_MEASURED = ("Voltage / ", "voltage_", "Current / ", "current_", "Charging Capacity / ",
+             "charging_capacity_", "Discharging Capacity / ", "discharging_capacity_")
 _BY_LOWER_NAME = {name.lower(): name for name in _QUANTITIES}
 _LABEL = re.compile(r"^(?P<name>[^/]*?)\s+/\s+(?P<unit>\S.*?)\s*$")
 
@@ -225,10 +229,10 @@ class BdfCsvReader:
             return False
         names = set(found[0])
         timed = bool({"Test Time / s", "test_time_second", "test_time_millisecond"} & names)
-        volts = any(n.startswith("Voltage / ") or n.startswith("voltage_") for n in names)
-        # BDF time names are claim enough: a BDF file that lacks current (and counters to
-        # derive it from) is still ours, and gets an error that says what it lacks
-        return timed and volts
+        measured = any(n.startswith(_MEASURED) for n in names)
+        # BDF time names and one electrical quantity are claim enough: a BDF file that lacks
+        # voltage or current is still ours, and gets an error that says what it lacks
+        return timed and measured
 
     def read(self, path: Path, **options: Any) -> list[CyclingRecord]:
         """One ``CyclingRecord``; no options."""
@@ -255,8 +259,12 @@ class BdfCsvReader:
         text = [names.index(labels["Step Type"][0])] if "Step Type" in labels else []
         numeric = [names.index(n) for lb, (n, _) in labels.items()
                    if lb not in ("Step Type", "Step ID")]
+        # a last line cut right after a separator leaves time, voltage or current empty
+        required = [names.index(labels[lb][0]) for lb in ("Test Time / s", "Voltage / V",
+                                                           "Current / A") if lb in labels]
         columns, _, dropped = read_table(content, 0, sep=sep, decimal=".", source=path,
-                                         names=names, numeric=numeric, text_columns=text)
+                                         names=names, numeric=numeric, text_columns=text,
+                                         required=required)
         values = {label: columns[name] * factor if factor != 1.0 else columns[name]
                   for label, (name, factor) in labels.items()}
         out: dict[str, np.ndarray] = {}

@@ -39,7 +39,11 @@ discharge, ``ssbkit.io._cycling.counters_from_net``). A new step starts where ``
 control mode or the half cycle changes; ``Step Type`` is the control mode (``CC``, ``CV``,
 ``Rest``), ``Cycle Count`` EC-Lab's ``cycle number`` where the file has one (the .mpr
 does not store it). ``Unix Time`` is the acquisition start plus ``time/s``, the
-instrument's local time taken as UTC (EC-Lab writes no time zone). Impedance points
+instrument's local time taken as UTC (EC-Lab writes no time zone; ``metadata["timezone"]``
+says so). Some text exports write ``<Ewe>/V`` as exactly 0 after their first rows while
+the counter-electrode columns carry on (yadg's ``cp.mpt`` from row 5 on, where its .mpr
+holds the real values); on those rows the voltage is ``<Ece>/V + Ewe-Ece/V``, which is
+Ewe, and ``metadata["voltage_derived"]`` counts the rows. Impedance points
 recorded during cycling (``freq/Hz`` > 0) are not cycling rows: they are left out of the
 record (``metadata["impedance_rows_dropped"]``) and returned as spectra after it.
 
@@ -471,6 +475,7 @@ def _cycling_record(columns: dict[str, np.ndarray], *, path: Path, metadata: dic
         VOLTAGE,
     )
     from ssbkit.io._cycling import counters_from_net, record_from_frame, step_count_from
+    from ssbkit.io.cycler_text import ZONE_UNKNOWN
 
     names = list(columns)
     frame: dict[str, Any] = dict(columns)
@@ -496,6 +501,15 @@ def _cycling_record(columns: dict[str, np.ndarray], *, path: Path, metadata: dic
                          f"{', '.join(names)}", source=path)
     dialect[voltage[0]] = (VOLTAGE, voltage[1])
     metadata["voltage_column"] = voltage[0]
+    derived = _ewe_from_counter_electrode(columns, names, voltage)
+    if derived is not None:
+        values, rows, parts = derived
+        frame[VOLTAGE], dialect[VOLTAGE] = values, (VOLTAGE, voltage[1])
+        del dialect[voltage[0]]
+        metadata["voltage_derived"] = {
+            "rows": rows, "from": " + ".join(parts),
+            "why": f"{voltage[0]} is exactly 0 on those rows while the file goes on "
+                   "measuring the counter electrode"}
     current = _find(names, r"^<?I>?/(mA|A|µA|μA|uA)$")
     net, net_from = _net_charge(columns, names, time, current)
     if net is None:
@@ -530,9 +544,33 @@ def _cycling_record(columns: dict[str, np.ndarray], *, path: Path, metadata: dic
         dialect[temperature[0]] = (TEMPERATURE, "degC")
     if UNIX_TIME in frame:
         dialect[UNIX_TIME] = (UNIX_TIME, "s")
+    if UNIX_TIME in frame or metadata.get("start_time"):
+        metadata["timezone"] = ZONE_UNKNOWN
     keep = set(names) if known is not None else {n for n in names if _ascii(n) in _KNOWN}
     return record_from_frame(pd.DataFrame(frame), dialect, source=path, metadata=metadata,
                              keep=keep)
+
+
+def _ewe_from_counter_electrode(columns: dict[str, np.ndarray], names: list[str],
+                                voltage: tuple[str, str]
+                                ) -> tuple[np.ndarray, int, tuple[str, str]] | None:
+    """Ewe (in the unit of ``voltage``) with rows where it is exactly 0 replaced by
+    Ece + (Ewe - Ece), and the number of such rows; None where nothing needs replacing."""
+    if not re.match(r"^<?Ewe>?/", voltage[0]):
+        return None
+    ece = _find(names, r"^<?Ece>?/(m?V)$")
+    difference = _find(names, r"^<?Ewe-Ece>?/(m?V)$")
+    if ece is None or difference is None:
+        return None
+    to_volts = {"V": 1.0, "mV": 1e-3}
+    ewe = _as_float(columns[voltage[0]])
+    other = (_as_float(columns[ece[0]]) * to_volts[ece[1]]
+             + _as_float(columns[difference[0]]) * to_volts[difference[1]]) / to_volts[voltage[1]]
+    # both counter-electrode columns at 0 too: a genuine 0 V (or nothing measured at all)
+    replace = (ewe == 0) & np.isfinite(other) & (other != 0)
+    if not replace.any():
+        return None
+    return np.where(replace, other, ewe), int(replace.sum()), (ece[0], difference[0])
 
 
 def _net_charge(columns: dict[str, np.ndarray], names: list[str], time: np.ndarray,

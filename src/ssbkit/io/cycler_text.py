@@ -12,11 +12,16 @@ BDF column and the quantity whose unit the name carries):
   each step, so the charge and discharge counters are its rises and falls
   (``counters_from_net``); where only the running total ``Ah[Ah]`` is written, the step's
   net is that total less its value when the step began. Absolute time is ``Start of
-  Test`` plus the test time, since the export has no date column.
+  Test`` (``19.06.2023 17:56:53``, ``start_time`` ``2023-06-19T17:56:53``) plus the test
+  time, since the export has no date column.
 - **Novonix** (``[Summary]`` … ``[Data]``): comma-separated with units in parentheses
   (``Run Time (h)``, ``Potential (V)``, ``Capacity (Ah)``). ``Capacity`` counts the
   throughput of the current step whatever its direction, so each row's increment goes
   to charge or discharge by the sign of the current at that row.
+
+Neither format writes a time zone: dates are local time, taken as UTC, ``start_time`` is
+ISO 8601 without a zone, and ``metadata["timezone"]`` says the zone is unknown
+(``ZONE_UNKNOWN``).
 
 The helpers below (unit factors from a column header, the header's unit split off the
 name, a partial last line dropped and noted, lenient numbers for passenger columns) are
@@ -24,8 +29,10 @@ also used by ``ssbkit.io.maccor`` and ``ssbkit.io.bdf``. They are written here r
 taken from pandas because the errors must name the file, the line and the column.
 
 A last line cut short (a file copied while the cycler was still writing) is **dropped**
-and listed in ``metadata["dropped"]`` as ``{"line": n, "reason": ...}``; every other row
-must be whole.
+and listed in ``metadata["dropped"]`` as ``{"line": n, "reason": ...}``: one with fewer
+values than the header names, or one whose time, voltage or current cell is empty (a cut
+right after a separator, ``2,3.2,``). Every other row must be whole; an empty cell inside
+the table is a gap (NaN), as in every ssbkit cycler reader.
 
 >>> from ssbkit.io.cycler_text import split_unit
 >>> split_unit("~Time[s]"), split_unit("Run Time (h)"), split_unit("Voltage / V")
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +72,7 @@ from ssbkit.io._cycling import counters_from_net, record_from_frame, scale, unix
 from ssbkit.io._text import WHITESPACE, decode, parse_table, read_text, split_fields, split_lines
 
 __all__ = [
+    "ZONE_UNKNOWN",
     "BasytecReader",
     "NovonixReader",
     "counters_by_current_sign",
@@ -71,6 +80,10 @@ __all__ = [
     "step_count",
     "unit_factor",
 ]
+
+#: ``metadata["timezone"]`` of a record whose clock times carry no zone: ssbkit reads them
+#: as UTC, so absolute times are off by the instrument's UTC offset, which nobody wrote down
+ZONE_UNKNOWN = "unknown, taken as UTC"
 
 # Spellings of units in vendor headers, per quantity, lower-cased -> the unit ``scale`` knows.
 _UNITS: dict[str, dict[str, str]] = {
@@ -243,12 +256,14 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def read_table(text: str, header: int, *, sep: str, decimal: str, source: Path,
-               names: Sequence[str], numeric: Iterable[int], text_columns: Iterable[int] = ()
+               names: Sequence[str], numeric: Iterable[int], text_columns: Iterable[int] = (),
+               required: Iterable[int] = ()
                ) -> tuple[dict[str, np.ndarray], np.ndarray, list[dict[str, Any]]]:
     """The columns of the table under the column line ``header`` (0-based) of ``text``:
     ``numeric`` ones (indices) as floats, ``text_columns`` as strings, others as numbers
     where they all are, else as text. Returns ``(columns, line numbers, dropped)``; no row
-    at all is an ``InputError``.
+    at all is an ``InputError``. A last line that lacks values, or whose cell in one of
+    the ``required`` numeric columns is empty, was cut short: it is dropped and noted.
 
     A regular table (one row a line, no blank lines inside, every number a number) goes to
     pandas in one piece; anything else takes ``ssbkit.io._text.parse_table``'s line-by-line
@@ -267,6 +282,14 @@ def read_table(text: str, header: int, *, sep: str, decimal: str, source: Path,
         line_numbers = table.lines
     else:
         raw, line_numbers, dropped = parsed
+    empty = [names[j] for j in sorted(set(required)) if len(line_numbers)
+             and raw[j].dtype.kind == "f" and np.isnan(raw[j][-1])]
+    if empty:
+        dropped = [*dropped, {"line": int(line_numbers[-1]),
+                              "reason": f"the last line has no value for "
+                                        f"{', '.join(map(repr, empty))}: the file was cut short"}]
+        raw = {j: values[:-1] for j, values in raw.items()}
+        line_numbers = line_numbers[:-1]
     if not len(line_numbers):
         extra = f" (line {dropped[0]['line']} was cut short)" if dropped else ""
         raise InputError(f"no data rows after the column header{extra}", source=source,
@@ -356,6 +379,12 @@ def build_record(canonical: Mapping[str, np.ndarray], extra: Mapping[str, np.nda
                              keep=set(known) | set(canonical))
 
 
+def _indices(names: Sequence[str], roles: Mapping[str, tuple[str, Any]],
+             wanted: Iterable[str]) -> list[int]:
+    """Column indices of the ``wanted`` roles that the file has."""
+    return [names.index(roles[role][0]) for role in wanted if role in roles]
+
+
 def _header_location(line: int, column: int) -> str:
     return f"line {line}, column {column}"
 
@@ -436,7 +465,8 @@ class BasytecReader:
         text = [names.index(n) for r, (n, _) in roles.items() if r in (STEP_TYPE, UNIX_TIME)]
         numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
         columns, _, dropped = read_table(content, header, sep="\t", decimal=".", source=path,
-                                         names=names, numeric=numeric, text_columns=text)
+                                         names=names, numeric=numeric, text_columns=text,
+                                         required=_indices(names, roles, (TIME, VOLTAGE, CURRENT)))
         out: dict[str, np.ndarray] = {}
         for role, (name, factor) in roles.items():
             if role in (TIME, STEP_TIME, VOLTAGE, CURRENT, TEMPERATURE, STEP_INDEX, CYCLE):
@@ -453,17 +483,17 @@ class BasytecReader:
             net = _step_net(out[STEP_COUNT], columns, roles, net_role, total_role)
             if net is not None:
                 out[targets[0]], out[targets[1]] = counters_from_net(out[STEP_COUNT], net)
-        start = meta.get("header", {}).get("Start of Test")
+        start = _basytec_start(meta.get("header", {}).get("Start of Test"))
         if UNIX_TIME in roles:
             out[UNIX_TIME] = unix_seconds(columns[roles[UNIX_TIME][0]], source=path,
                                           column=roles[UNIX_TIME][0])
-        elif start:
-            t0 = _basytec_start(start, path)
-            if t0 is not None:
-                out[UNIX_TIME] = t0 + out[TIME]
-                meta["unix_time_from"] = "Start of Test + test time (no zone: taken as UTC)"
-        if start:
-            meta["start_time"] = start
+        elif start is not None:
+            out[UNIX_TIME] = (start - _EPOCH).total_seconds() + out[TIME]
+            meta["unix_time_from"] = "Start of Test + test time (no zone: taken as UTC)"
+        if start is not None:
+            meta["start_time"] = start.isoformat()
+        if start is not None or UNIX_TIME in out:
+            meta["timezone"] = ZONE_UNKNOWN
         if dropped:
             meta["dropped"] = dropped
         used = {name for name, _ in roles.values()}
@@ -489,15 +519,28 @@ def _step_net(steps: np.ndarray, columns: Mapping[str, np.ndarray],
     return None
 
 
-def _basytec_start(text: str, path: Path) -> float | None:
-    import pandas as pd
+_EPOCH = datetime(1970, 1, 1)
 
-    stamp = pd.to_datetime(text, format="%d.%m.%Y %H:%M:%S", errors="coerce")
-    if pd.isna(stamp):
-        stamp = pd.to_datetime(text, dayfirst=True, errors="coerce")
-    if pd.isna(stamp):
+
+def _basytec_start(text: str | None) -> datetime | None:
+    """Basytec's ``Start of Test`` (``19.06.2023 17:56:53``; day first), None if absent or
+    unreadable."""
+    if not text:
         return None
-    return float((stamp - pd.Timestamp("1970-01-01")).total_seconds())
+    for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%y %H:%M:%S", "%d/%m/%Y %H:%M:%S"):
+        try:
+            return datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+    return _iso_datetime(text)
+
+
+def _iso_datetime(text: str | None) -> datetime | None:
+    """An ISO 8601 date-time (``2025-07-19 15:26:20``), None where the text is none."""
+    try:
+        return datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        return None
 
 
 # ----------------------------------------------------------------------------- Novonix
@@ -557,10 +600,12 @@ class NovonixReader:
             if sep and value.strip() and not line.startswith(("{", "[")):
                 meta.setdefault("header", {})[key.strip()] = value.strip()
         head = meta.get("header", {})
-        for key, target in (("Started", "start_time"), ("Version", "software_version"),
-                            ("Channel", "channel")):
+        for key, target in (("Version", "software_version"), ("Channel", "channel")):
             if key in head:
                 meta[target] = head[key]
+        started = _iso_datetime(head.get("Started"))
+        if started is not None:
+            meta["start_time"] = started.isoformat()
         names = unique_names(split_fields(lines[header], ","), path, header + 1)
         roles: dict[str, tuple[str, float]] = {}
         for j, name in enumerate(names):
@@ -580,7 +625,8 @@ class NovonixReader:
         text = [names.index(n) for r, (n, _) in roles.items() if r in (STEP_TYPE, UNIX_TIME)]
         numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
         columns, _, dropped = read_table(content, header, sep=",", decimal=".", source=path,
-                                         names=names, numeric=numeric, text_columns=text)
+                                         names=names, numeric=numeric, text_columns=text,
+                                         required=_indices(names, roles, (TIME, VOLTAGE, CURRENT)))
         out: dict[str, np.ndarray] = {}
         for role, (name, factor) in roles.items():
             if role in (TIME, STEP_TIME, VOLTAGE, CURRENT, TEMPERATURE, STEP_INDEX, CYCLE):
@@ -602,6 +648,8 @@ class NovonixReader:
                 else:
                     out[targets[0]], out[targets[1]] = counters_by_current_sign(
                         out[STEP_COUNT], values, out[CURRENT])
+        if "start_time" in meta or UNIX_TIME in out:
+            meta["timezone"] = ZONE_UNKNOWN
         if dropped:
             meta["dropped"] = dropped
         used = {name for name, _ in roles.values()}

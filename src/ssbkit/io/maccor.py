@@ -25,10 +25,17 @@ What the columns mean, and what this reader does about it:
 - **Time.** The header's unit is used (``Sec``, ``Min``, ``Hr``). A bare ``TestTime``
   has no unit; it is found by comparing the test time with the ``DPt Time`` stamps (the
   cellpy SIMBA export writes minutes) and recorded in ``metadata["time_unit"]``.
-- **Date stamps** (``DPt Time``) are local time without a zone, taken as UTC. Maccor
-  writes a bare date on rows at midnight (``10/22/2019``); that is 00:00:00. Month/day
-  order is found from the stamps where a day exceeds 12, else day-first for files with a
-  decimal comma and month-first otherwise (``dayfirst=`` overrides).
+- **Date stamps** (``DPt Time``) are local time without a zone, taken as UTC
+  (``metadata["timezone"]`` says so). Maccor writes a bare date on rows at midnight
+  (``10/22/2019``); that is 00:00:00. Month/day order is found from the stamps and the
+  header's start where a day exceeds 12, else day-first for files with a decimal comma
+  and month-first otherwise (``dayfirst=`` overrides).
+- **Start time.** The header's ``Date of Test`` or ``Started``, read in the same day
+  order as the stamps, becomes ``start_time`` in ISO 8601 (``2021-05-06T11:23:46``,
+  without a zone). Where the header gives a date alone (``03/31/2016``) and the first
+  stamp less its test time falls on that date, that moment is the start; otherwise the
+  date alone (``2019-10-10``: BEEP's ``.052`` resumes days later). A start the reader
+  cannot parse stays only in ``metadata["header"]``.
 - A file that starts partway through a step says so in ``metadata["starts_mid_step"]``
   (step time and counters on its first row), so no one mistakes the counters of the
   first step for what the file itself logged.
@@ -63,6 +70,7 @@ from ssbkit.cycling.data import (
 from ssbkit.io._build import check_options
 from ssbkit.io._text import decode, detect_decimal, read_text, split_fields
 from ssbkit.io.cycler_text import (
+    ZONE_UNKNOWN,
     build_record,
     head_lines,
     read_table,
@@ -174,13 +182,17 @@ class MaccorReader:
         decimal = detect_decimal(split_fields(first, "\t"), "\t")
         text = [names.index(roles[r][0]) for r in _TEXT_ROLES if r in roles]
         numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
+        required = [names.index(roles[r][0]) for r in (TIME, VOLTAGE, CURRENT) if r in roles]
         columns, line_numbers, dropped = read_table(
             content, header, sep="\t", decimal=decimal, source=path, names=names,
-            numeric=numeric, text_columns=text)
+            numeric=numeric, text_columns=text, required=required)
         out: dict[str, np.ndarray] = {}
+        start = meta.pop("start_time", None)
+        stamps = (np.asarray([str(v).strip() for v in columns[roles["date"][0]]], dtype=object)
+                  if "date" in roles else np.empty(0, dtype=object))
+        dayfirst = _date_order(stamps, start, opts["dayfirst"], decimal == ",", meta)
         if "date" in roles:
-            out[UNIX_TIME] = _dates(columns[roles["date"][0]], line_numbers, path, roles["date"][0],
-                                    opts["dayfirst"], decimal == ",", meta)
+            out[UNIX_TIME] = _dates(stamps, line_numbers, path, roles["date"][0], dayfirst)
         time_factor = _time_factor(columns[roles[TIME][0]], out.get(UNIX_TIME), roles[TIME],
                                    opts["time_unit"], meta)
         for role in (TIME, STEP_TIME):
@@ -220,6 +232,12 @@ class MaccorReader:
                     **{key: float(out[col][0]) for key, col in (
                         ("charge_ah", CHARGE_CAPACITY), ("discharge_ah", DISCHARGE_CAPACITY))
                        if col in out}}
+        first = float(out[UNIX_TIME][0] - out[TIME][0]) if UNIX_TIME in out else None
+        start = _start_time(start, dayfirst, first)
+        if start is not None:
+            meta["start_time"] = start
+        if start is not None or UNIX_TIME in out:
+            meta["timezone"] = ZONE_UNKNOWN
         if dropped:
             meta["dropped"] = dropped
         used = {name for name, _ in roles.values()}
@@ -279,30 +297,72 @@ consecutive steps of the same direction')
     return charge, discharge, how
 
 
+_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d+)")
+
+
+def _date_order(stamps: np.ndarray, start: str | None, dayfirst: bool | None,
+                decimal_comma: bool, meta: dict[str, Any]) -> bool:
+    """Whether the dates put the day first: given, else from a day above 12 among the
+    stamps and the header's start, else from the decimal mark (said in ``date_order``)."""
+    if dayfirst is not None:
+        return dayfirst
+    texts = [*np.unique(stamps.astype(str)), *([start] if start else [])]
+    pairs = [(int(m[1]), int(m[2])) for m in map(_DATE.match, texts) if m]
+    if any(a > 12 for a, _ in pairs):
+        dayfirst, why = True, "a day above 12 comes first"
+    elif any(b > 12 for _, b in pairs):
+        dayfirst, why = False, "a day above 12 comes second"
+    else:
+        dayfirst = decimal_comma
+        why = "assumed from the decimal " + ("comma" if decimal_comma else "point")
+    meta["date_order"] = f"{'day' if dayfirst else 'month'} first ({why})"
+    return dayfirst
+
+
+def _start_time(text: str | None, dayfirst: bool, first: float | None) -> str | None:
+    """The header's start in ISO 8601 (no zone), or None where it is not a Maccor date.
+
+    >>> _start_time("06/05/2021 11:23:46", True, None), _start_time("03/31/2016", False, None)
+    ('2021-05-06T11:23:46', '2016-03-31')
+    >>> _start_time("03/31/2016", False, 1459440331.0)  # the first stamp less its test time
+    '2016-03-31T16:05:31'
+    """
+    from datetime import UTC, datetime
+
+    if not text:
+        return None
+    day_month = "%d/%m" if dayfirst else "%m/%d"
+    for fmt in (f"{day_month}/%Y %H:%M:%S", f"{day_month}/%y %H:%M:%S"):
+        try:
+            return datetime.strptime(text.strip(), fmt).isoformat()
+        except ValueError:
+            continue
+    for fmt in (f"{day_month}/%Y", f"{day_month}/%y"):
+        try:
+            date = datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+        if first is not None and np.isfinite(first):
+            moment = datetime.fromtimestamp(round(first), UTC).replace(tzinfo=None)
+            if moment.date() == date:
+                return moment.isoformat()
+        return date.isoformat()
+    return None
+
+
 def _dates(values: np.ndarray, lines: np.ndarray, path: Path, column: str,
-           dayfirst: bool | None, decimal_comma: bool, meta: dict[str, Any]) -> np.ndarray:
+           dayfirst: bool) -> np.ndarray:
     """Seconds since 1970 from Maccor's stamps (no zone: taken as UTC)."""
     import pandas as pd
 
     # stamps repeat (one a second at most): parse each distinct one once
-    distinct, inverse = np.unique(np.asarray([str(v).strip() for v in values], dtype=object)
-                                  .astype(str), return_inverse=True)
+    distinct, inverse = np.unique(np.asarray(values, dtype=object).astype(str),
+                                  return_inverse=True)
     text = pd.Series(distinct, dtype=object)
     text = text.where(text != "", None)
     bare = text.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}", na=False)
     text = text.where(~bare, text + " 00:00:00")  # Maccor drops the clock at midnight
-    parts = text.str.extract(r"^(\d{1,2})/(\d{1,2})/(\d+)")
-    first = pd.to_numeric(parts[0], errors="coerce")
-    second = pd.to_numeric(parts[1], errors="coerce")
-    if dayfirst is None:
-        if (first > 12).any():
-            dayfirst, why = True, "a day above 12 comes first"
-        elif (second > 12).any():
-            dayfirst, why = False, "a day above 12 comes second"
-        else:
-            dayfirst = decimal_comma
-            why = "assumed from the decimal " + ("comma" if decimal_comma else "point")
-        meta["date_order"] = f"{'day' if dayfirst else 'month'} first ({why})"
+    parts = text.str.extract(_DATE.pattern)
     fmt = None
     if parts[0].notna().all():
         fmt = "%d/%m/%Y %H:%M:%S" if dayfirst else "%m/%d/%Y %H:%M:%S"

@@ -28,11 +28,23 @@ What this module adds is the meaning of the columns:
 - ``Unix Time / s`` is kept as the file has it, jumps included (two of the sample .ndax
   files and the BTS 9.1 file step back or forward in wall-clock time within a step):
   test time, not clock time, is the axis to compute on.
+- Clocks. The binaries store each record's time as true Unix time (UTC), but the test's
+  start time (TestInfo.xml, the .nda header) as the cycler PC's local wall-clock time,
+  without a zone: on the 700k-row BTS 8.5 file the two differ by 7198 s, two hours of
+  summer time in central Europe and 2 s of logging delay. The zone is therefore found as
+  the local start less the Unix time of the first row (less its test time), rounded to
+  a quarter of an hour; ``start_time`` is written with that offset
+  (``2024-05-06T08:58:57+02:00``) and ``metadata["utc_offset_s"]`` holds it. Where the
+  two disagree by more than five minutes after rounding, or the Unix time is only the
+  start time plus test time (fastnda's reading of nda versions 1, 3 and 4), the offset
+  is unknown and ``metadata["timezone"]`` says so; where the library already gives the
+  start in UTC (BTS 9 .nda) it is kept, with the local offset unknown.
 
 Metadata: ``format``, ``file``, ``instrument``, ``engine`` (library and version),
-``file_version`` ("nda 29", "ndax, ndc 14"), ``software_version``, ``start_time`` (as the
-file writes it, in ISO 8601), ``channel`` and ``barcode`` (.ndax), ``active_mass_mg``
-(.nda, where set), ``native_cycle``, ``reader_notes``, ``unknown_columns``.
+``file_version`` ("nda 29", "ndax, ndc 14"), ``software_version``, ``start_time`` (ISO
+8601, with its UTC offset where known), ``utc_offset_s``, ``timezone``, ``channel`` and
+``barcode`` (.ndax), ``active_mass_mg`` (.nda, where set), ``native_cycle``,
+``reader_notes``, ``unknown_columns``.
 
 Both libraries print or log notes ("negative jumps in the 'unix_time_s' column") and
 raise warnings about unverified format versions. None of that may reach stdout (the CLI
@@ -47,8 +59,10 @@ Realtime, Current(mA), Capacitance_Chg(mAh) …``, which has no running total, s
 time is counted from ``Realtime``) is read through ``record_from_frame``; units come from
 the parentheses of each name, clock strings (``144:02:18``) become seconds, step types
 are spelled as in the binaries (``CC DChg`` -> ``CC_DChg``), and the active mass is
-recovered from ``Capacity`` and ``Spec. Cap.(mAh/g)`` where both exist. Dates without a
-zone are taken as UTC.
+recovered from ``Capacity`` and ``Spec. Cap.(mAh/g)`` where both exist. Its dates are
+local time without a zone and the export has no true Unix time to find the zone from:
+they are taken as UTC, ``start_time`` is the first date less its test time, and
+``metadata["timezone"]`` says the zone is unknown.
 """
 
 from __future__ import annotations
@@ -61,6 +75,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +102,7 @@ from ssbkit.cycling.data import (
 )
 from ssbkit.io._build import check_options
 from ssbkit.io._cycling import UnknownColumnWarning, counters_from_net, record_from_frame
+from ssbkit.io.cycler_text import ZONE_UNKNOWN
 
 __all__ = ["NewareCsvReader", "NewareNdaReader"]
 
@@ -98,6 +114,10 @@ _NDAX_DATA = "data.ndc"
 _NDAX_XML = frozenset({"Step.xml", "TestInfo.xml", "VersionInfo.xml"})
 _ENGINES = ("auto", "fastnda", "newarenda")
 # fastnda columns handled explicitly (anything else is an unknown column)
+# nda versions whose Unix time fastnda makes from the local start time plus test time
+_DERIVED_UNIX = frozenset({"nda 1", "nda 3", "nda 4"})
+_QUARTER_HOUR_S = 900
+_CLOCK_TOLERANCE_S = 300.0  # logging delay and clock drift between start and first record
 _FASTNDA_KNOWN = frozenset({"index", "voltage_V", "current_mA", "unix_time_s", "step_time_s",
                             "total_time_s", "cycle_count", "step_count", "step_index",
                             "step_type", "capacity_mAh", "energy_mWh"})
@@ -301,6 +321,8 @@ def _columns_from_fastnda(frame: Any, step_types: dict[int, str],
         DISCHARGE_ENERGY: e_discharge * 1e-3,
         RECORD_INDEX: col("index"),
     }
+    if "unix_time_s" not in frame.columns:  # nda versions without a start time
+        del columns[UNIX_TIME]
     if native_cycle:
         columns[CYCLE] = col("cycle_count")
     aux = []
@@ -490,11 +512,41 @@ def _record(columns: dict[str, np.ndarray], meta: dict[str, Any], notes: list[st
         meta["reader_notes"] = list(dict.fromkeys(notes))
     if unknown:
         meta["unknown_columns"] = unknown
+    meta.update(_clock(meta, columns))
     record = CyclingRecord.from_columns(columns, metadata=meta, source=path)
     if unknown:
         warnings.warn(f"{path.name}: columns ssbkit does not know were kept as they are: "
                       f"{', '.join(unknown)}", UnknownColumnWarning, stacklevel=4)
     return record
+
+
+def _clock(meta: dict[str, Any], columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    """``start_time`` with its UTC offset, ``utc_offset_s`` and ``timezone`` (module doc).
+
+    >>> cols = {UNIX_TIME: np.array([1714978738.797]), TIME: np.array([0.0])}
+    >>> _clock({"start_time": "2024-05-06T08:58:57"}, cols)
+    {'start_time': '2024-05-06T08:58:57+02:00', 'utc_offset_s': 7200, 'timezone': 'UTC+02:00'}
+    """
+    start, unix = meta.get("start_time"), columns.get(UNIX_TIME)
+    derived = (str(meta.get("engine", "")).startswith("fastnda")
+               and meta.get("file_version") in _DERIVED_UNIX)
+    if unix is None or not unix.size or not np.isfinite(unix[0]) or derived:
+        return {"timezone": ZONE_UNKNOWN} if start else {}
+    utc_start = float(unix[0] - columns[TIME][0])
+    if not start:
+        return {"start_time": datetime.fromtimestamp(round(utc_start), UTC).isoformat(),
+                "timezone": "UTC (the first record's Unix time); the local offset is unknown"}
+    local = datetime.fromisoformat(start)
+    if local.tzinfo is not None:
+        return {"timezone": "UTC (as the file stores its start); the local offset is unknown"}
+    difference = local.replace(tzinfo=UTC).timestamp() - utc_start
+    offset = round(difference / _QUARTER_HOUR_S) * _QUARTER_HOUR_S
+    if abs(difference - offset) > _CLOCK_TOLERANCE_S or abs(offset) > 14 * 3600:
+        return {"timezone": f"{ZONE_UNKNOWN} (the local start time is {difference:.0f} s from "
+                            "the first record's Unix time, not a whole time zone)"}
+    zone = timezone(timedelta(seconds=offset))
+    return {"start_time": local.replace(tzinfo=zone).isoformat(), "utc_offset_s": int(offset),
+            "timezone": zone.tzname(None)}
 
 
 # ----------------------------------------------------------------------------- BTSDA CSV
@@ -626,6 +678,13 @@ class NewareCsvReader:
             meta["active_mass_mg"] = mass
         record = record_from_frame(frame, dialect, source=path, metadata=meta, keep=keep,
                                    durations=durations, dates=dates)
+        if record.has(UNIX_TIME):
+            # local dates taken as UTC: the start is written without a zone, and said so
+            first = datetime.fromtimestamp(float(record.columns[UNIX_TIME][0] - record.time[0]),
+                                           UTC)
+            record = CyclingRecord(record.columns, {
+                **record.metadata, "start_time": first.replace(tzinfo=None).isoformat(),
+                "timezone": ZONE_UNKNOWN}, record.source)
         return [record]
 
 
