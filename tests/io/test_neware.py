@@ -391,6 +391,12 @@ def test_synthetic_pulse_step_gets_both_counters(monkeypatch):
     by_sign = net.clip(min=0)[-1] * 1e-3
     assert by_sign != pytest.approx(charged, rel=0.1)
     assert set(record.columns[STEP_TYPE]) == {"Pulse"}
+    # an nda version fastnda finds no start time in has no Unix time: none is made up
+    monkeypatch.setattr(fastnda, "read", lambda *a, **k: frame.drop("unix_time_s"))
+    (bare,) = NewareNdaReader().read(_path("navani_test.nda"), engine="fastnda")
+    assert UNIX_TIME not in bare.columns
+    assert bare.metadata["start_time"] == "2020-03-25T11:16:21"
+    assert bare.metadata["timezone"] == ZONE_UNKNOWN and "utc_offset_s" not in bare.metadata
 
 
 def test_content_not_the_name_decides(tmp_path):

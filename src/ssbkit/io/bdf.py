@@ -22,6 +22,13 @@ Units are fixed in BDF, but a file that writes another unit of the same quantity
 (``Current / mA``, ``test_time_millisecond``) is converted; a unit ssbkit does not know,
 or one of another quantity, is an ``InputError`` naming line 1 and the column.
 
+A file is claimed by its BDF time column and one electrical quantity (voltage, current
+or a capacity counter), so a BDF table that lacks voltage or current is still this
+reader's and the error names the column it lacks. A last line cut short (fewer values, or
+an empty time, voltage or current cell: ``2,3.2,``) is dropped and noted in
+``metadata["dropped"]``; an empty cell inside the table is a gap (NaN), as in the other
+cycler readers.
+
 Columns that are not BDF are kept as they are. Those that navani and datalab add to their
 BDF exports (navani's ``state``, ``half cycle``, ``Capacity`` …, and the Arbin channel
 columns it passes through) are known and raise no warning; any other is named in one

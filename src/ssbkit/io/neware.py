@@ -308,7 +308,6 @@ def _columns_from_fastnda(frame: Any, step_types: dict[int, str],
     lookup[present] = names
     columns: dict[str, np.ndarray] = {
         TIME: col("total_time_s"),
-        UNIX_TIME: col("unix_time_s"),
         STEP_TIME: col("step_time_s"),
         VOLTAGE: col("voltage_V"),
         CURRENT: col("current_mA").astype(float) * 1e-3,
@@ -321,8 +320,8 @@ def _columns_from_fastnda(frame: Any, step_types: dict[int, str],
         DISCHARGE_ENERGY: e_discharge * 1e-3,
         RECORD_INDEX: col("index"),
     }
-    if "unix_time_s" not in frame.columns:  # nda versions without a start time
-        del columns[UNIX_TIME]
+    if "unix_time_s" in frame.columns:  # absent from nda versions without a start time
+        columns[UNIX_TIME] = col("unix_time_s")
     if native_cycle:
         columns[CYCLE] = col("cycle_count")
     aux = []
