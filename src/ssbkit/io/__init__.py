@@ -44,7 +44,9 @@ Format columns (``Test Time / s``, ``Voltage / V``, ``Current / A`` > 0 charging
 cycler's charge and discharge counters in Ah, ...); ``read_cycling`` keeps the record and
 adds the file's hash to its metadata. Columns a reader does not know are kept under their
 own names with one ``UnknownColumnWarning``, so a new software version never stops a file
-from being read.
+from being read. A cycling record's ``start_time`` is ISO 8601, with its UTC offset where
+the file reveals it (Neware .ndax: local start time against UTC unix time); otherwise
+``metadata["timezone"]`` says the instrument's clock was taken as UTC.
 
 Conventions shared by all readers (see ``ssbkit.io._build``):
 
@@ -56,7 +58,7 @@ Conventions shared by all readers (see ``ssbkit.io._build``):
 - empty, truncated and wrong-format files, cells that are not numbers and unknown units
   raise an ``InputError`` (or a subclass) naming the file and, where known, the line;
 - metadata keys: ``format``, ``file``, ``sweep``, ``first_line``/``last_line``, and where
-  the file has them ``start_time`` (as written), ``instrument``, ``technique``,
+  the file has them ``start_time`` (impedance files: as written), ``instrument``, ``technique``,
   ``temperature_K``, ``cycle``/``step``, ``dc_potential_V``, ``area_cm2``, ``time_s``
   (first and last point), ``assumed_units`` (columns without a unit).
 
