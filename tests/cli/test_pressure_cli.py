@@ -89,3 +89,41 @@ def test_missing_files_and_usage_errors(tmp_path):
     assert invoke(NORMAL[0]).exit_code == 2  # --cycling is required
     wrong = invoke(NORMAL[2], "--cycling", NORMAL[2])  # a cycler file given as the pressure log
     assert "pressure" in one_line_error(wrong)
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (("--unit", "furlong"), "--unit"),
+    (("--area-cm2", "-1"), "--area-cm2"),
+    (("--area-cm2", "nan"), "--area-cm2"),
+    (("--start-time", "garbage"), "--start-time"),
+    (("--offset-s", "inf"), "--offset-s"),
+])
+def test_a_bad_option_is_refused_even_where_the_file_supplies_the_value(args, option):
+    """Regression: the force log's header names its start and its column its unit, and a bad
+    --unit, --area-cm2 or --start-time beside them was ignored without a word."""
+    line = one_line_error(invoke(*FORCE, "--area-cm2", "0.785", *args))
+    assert line.startswith(f"error: {option}: ") and args[1] in line
+
+
+@pytest.mark.parametrize(("files", "args", "option", "words"), [
+    (FORCE, ("--area-cm2", "0.785", "--unit", "N"), "--unit", "names its own unit (kN)"),
+    (NORMAL, ("--unit", "bar"), "--unit", "names its own unit (MPa)"),
+    (NORMAL, ("--area-cm2", "0.785"), "--area-cm2", "logs pressure"),
+    (NORMAL, ("--start-time", "2024-12-31T23:40:00"), "--start-time", "use --offset-s"),
+])
+def test_an_option_the_file_makes_moot_is_refused_not_ignored(files, args, option, words):
+    line = one_line_error(invoke(*files, *args))
+    assert line.startswith(f"error: {option}: ") and words in line
+
+
+def test_options_that_agree_with_the_file_or_are_used_are_accepted():
+    reference = assert_single_json_document(invoke(*FORCE, "--area-cm2", "0.785", "--offset-s", "30",
+                                                   "--json").stdout)
+    # the unit the column names, and a start time that replaces the header's (23:39:30 + 30 s)
+    result = invoke(*FORCE, "--area-cm2", "0.785", "--unit", "kN", "--start-time",
+                    "2024-12-31T23:40:00", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = assert_single_json_document(result.stdout)
+    assert data["growth_per_cycle"] == reference["growth_per_cycle"]
+    assert data["cycles"] == reference["cycles"]
+    assert invoke(*NORMAL, "--unit", "MPa", "--json").exit_code == 0

@@ -19,7 +19,7 @@ from ssbkit.cycling.data import (
     VOLTAGE,
     CyclingRecord,
 )
-from ssbkit.cycling.dqdv import dqdv
+from ssbkit.cycling.dqdv import DQDVCurve, DQDVResult, dqdv
 from ssbkit.cycling.simulate import simulate_cycling
 from ssbkit.io import read_cycling
 from ssbkit.testing import shared_data
@@ -358,6 +358,63 @@ def test_bad_record_and_foreign_steps():
     q, v = two_ramps(11)
     with pytest.raises(InputError, match="native"):
         dqdv(build([(1, q, v)]), convention="native")
+
+
+def test_bin_width_error_names_the_argument_and_the_value_given():
+    # the CLI renames the source to --bin-width-mv; the detail carries the value in volts
+    with pytest.raises(InputError) as info:
+        dqdv(shifting_record(1), bin_width_v=-0.005)
+    assert info.value.source == "bin_width_v" and info.value.detail == "must be > 0, got -0.005"
+
+
+@pytest.mark.parametrize("kw", [{"bin_width_v": 1e-8}, {"bin_width_v": 1e-8, "smooth": "none"},
+                                {"bin_width_v": 1e-5, "smooth_width_v": 0.1, "smooth": "savgol"}])
+def test_bins_too_narrow_are_an_error_not_a_hang(kw):
+    # 1e-8 V bins over the 0.8 V of a half-cycle would be 8e7 bins (it ran for minutes)
+    with pytest.raises(InputError, match="wider bins") as info:
+        dqdv(shifting_record(1), **kw)
+    assert info.value.source == "bin_width_v"
+
+
+def test_a_voltage_glitch_is_an_error_naming_the_file_and_the_half_cycle():
+    q, v = two_ramps(101)
+    v = v.copy()
+    v[40] = 6.5e4  # a glitch row (an unsigned overflow), not a cell voltage
+    with pytest.raises(InputError, match=r"cycle 1 charge crosses .*65000 V.*glitch") as info:
+        dqdv(build([(1, q, v)]))
+    assert info.value.source == "built"
+
+
+# -- results are frozen ----------------------------------------------------------------------------
+
+def test_result_arrays_are_read_only_and_to_dict_cannot_change():
+    """Regression: a caller's edit of a curve's or a track's array changed the result's JSON."""
+    result = dqdv(shifting_record(3), bin_width_v=0.002, smooth_width_v=0.004)
+    before = json.dumps(result.to_dict(), allow_nan=False)
+    curve, track = result.curves[0], result.tracks[0]
+    for array in (curve.voltage, curve.dqdv, curve.binned, track.cycles, track.potential_v,
+                  track.height):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 99
+    frame = result.to_frame()
+    frame.loc[0, "voltage [V]"] = 99.0  # the table is the caller's copy
+    with pytest.raises(AttributeError):
+        result.curves = ()
+    assert json.dumps(result.to_dict(), allow_nan=False) == before
+
+
+def test_arrays_given_to_a_curve_are_copied():
+    voltage = np.array([3.0, 3.1])
+    curve = DQDVCurve(cycle=1, direction="charge", voltage=voltage, dqdv=[1.0, 2.0],
+                      binned=[1.0, 2.0], unit="mAh/V", capacity_mah=0.3, cv_capacity_mah=0.0,
+                      voltage_min=2.95, voltage_max=3.15)
+    voltage[0] = 99.0
+    assert curve.voltage.tolist() == [3.0, 3.1] and not curve.dqdv.flags.writeable
+    result = DQDVResult(convention="charge-first", method="bin", smooth="none",
+                        smooth_width_v=0.0, bin_width_v=0.1, reference_offset_v=0.0,
+                        active_mass_mg=None, mass_source=None, unit="mAh/V", curves=[curve],
+                        peaks=[], tracks=[], cv_excluded_mah=0.0)
+    assert isinstance(result.curves, tuple) and isinstance(result.tracks, tuple)
 
 
 # -- synthetic cycling from the simulator --------------------------------------------------------

@@ -14,7 +14,13 @@ import pytest
 from ssbkit.core.errors import InputError
 from ssbkit.cycling import CyclingRecord, find_steps
 from ssbkit.cycling.data import CHARGE_CAPACITY, CURRENT, DISCHARGE_CAPACITY, TIME, UNIX_TIME, VOLTAGE
-from ssbkit.cycling.events import EventTable, absolute_time, place_events, unix_seconds_of
+from ssbkit.cycling.events import (
+    EventTable,
+    absolute_time,
+    place_events,
+    unix_seconds_of,
+    utc_offset,
+)
 from ssbkit.testing import shared_data
 
 START = 1_700_000_000.0  # 2023-11-14T22:13:20Z
@@ -223,3 +229,49 @@ def test_a_cycler_clock_set_back_by_seconds_is_held_flat_but_not_by_an_hour():
     with_start = CyclingRecord.from_columns({**rec.columns, UNIX_TIME: unix}, source="put back",
                                             metadata={"start_time": "2023-11-14T22:13:20Z"})
     np.testing.assert_allclose(absolute_time(with_start), START + rec.time)
+
+
+def test_a_local_start_time_is_moved_to_utc_by_the_recorded_offset():
+    """Regression: a zone-less local start time (utc_offset_s in the metadata) was read as UTC,
+    two hours off for a cycler in central European summer time."""
+    local = {"start_time": "2023-11-15T00:13:20", "utc_offset_s": 7200}  # START in UTC+02:00
+    rec = build(CYCLE, unix=False, metadata=local)
+    assert utc_offset(rec) == 7200.0
+    np.testing.assert_allclose(absolute_time(rec), START + rec.time)
+    # a start that carries its zone is not moved twice; without an offset, zone-less is UTC
+    zoned = build(CYCLE, unix=False, metadata={"start_time": "2023-11-15T00:13:20+02:00",
+                                               "utc_offset_s": 7200})
+    np.testing.assert_allclose(absolute_time(zoned), START + rec.time)
+    bare = build(CYCLE, unix=False, metadata={"start_time": "2023-11-15T00:13:20"})
+    assert utc_offset(bare) is None
+    np.testing.assert_allclose(absolute_time(bare), START + 7200 + rec.time)
+    with pytest.raises(InputError, match="utc_offset_s"):
+        absolute_time(build(CYCLE, unix=False, metadata={**local, "utc_offset_s": "2 h"}))
+
+
+@pytest.mark.shared_data
+def test_a_neware_start_time_agrees_with_its_unix_time_column():
+    # the reader writes the local start with its offset (+02:00); both clocks then agree
+    from ssbkit.io import read_cycling
+
+    rec = read_cycling(shared_data("cycling", "neware", "newarenda_issue60_BTS85.ndax"))
+    start = unix_seconds_of(rec.metadata["start_time"])
+    assert abs(start - absolute_time(rec)[0]) < 5.0  # was 7198 s read as UTC
+
+
+def test_the_table_is_frozen_however_it_was_built():
+    """Regression: an EventTable built directly kept the caller's writable arrays."""
+    times = np.array([1.0, 2.0])
+    table = EventTable(time=times, time_base="test", test_time=times, cycle=[1, 1], step=[1, 1],
+                       kind=["rest", "rest"], voltage=[3.0, 3.0], soc=[0.0, 0.0],
+                       depth=[0.0, 0.0], inside=[True, True])
+    before = table.to_dict()
+    times[0] = 99.0
+    with pytest.raises(ValueError, match="read-only"):
+        table.soc[0] = 1.0
+    placed = place_events(build(CYCLE), [900.0], time_base="test")
+    with pytest.raises(ValueError, match="read-only"):
+        placed.voltage[0] = 0.0
+    frame = placed.to_frame()
+    frame.loc[0, "voltage [V]"] = 0.0
+    assert table.to_dict() == before and placed.voltage[0] != 0.0

@@ -8,6 +8,7 @@ noise, including a zero-growth negative control.
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -185,6 +186,64 @@ def test_a_log_that_does_not_overlap_the_record_names_the_log():
         analyze_pressure(late, cc_record(N))
     assert info.value.source == "stack.csv"
     assert "2023-11-" in str(info.value)  # both spans are given as dates
+
+
+def test_a_log_on_local_time_is_said_to_be_hours_off_with_the_offset_that_fixes_it():
+    """Regression: a log in UTC+02:00 read as UTC against a UTC cycler overlapped in part, and
+    nothing said why (a Neware file's Unix time is UTC; a logger's zone-less stamps are not)."""
+    record = cc_record(N)
+    early = np.r_[-300.0 + 60 * np.arange(5), MINUTES]  # the logger started 5 min before
+    local = hand_log(early, shift_s=-7200.0)  # its stamps 2 h ahead of UTC
+    result = analyze_pressure(local, record)
+    assert "1.92 h after the cycling record, close to +2 h" in result.message
+    assert "offset_s=-7200 (--offset-s -7200)" in result.message
+    fixed = analyze_pressure(local, record, offset_s=-7200.0)
+    assert "h after" not in fixed.message and "time zone" not in fixed.message
+    assert fixed.growth_per_cycle.value == pytest.approx(100 * G, rel=1e-9)
+    # a second offset given is kept in the one suggested
+    assert "offset_s=-7170" in analyze_pressure(local, record, offset_s=30.0).message
+
+
+@pytest.mark.parametrize("shift_s", [0.0, -600.0, -1800.0, -5400.0, -20 * 3600.0])
+def test_misfits_that_are_no_whole_hours_get_no_time_zone_hint(shift_s):
+    # negative control: on time, 10 min or 30 min late, 1.5 h, and more hours than zones have
+    result = analyze_pressure(hand_log(MINUTES, shift_s=shift_s), cc_record(3 * N))
+    assert "zone" not in result.message and "offset_s=" not in result.message
+
+
+def test_the_records_utc_offset_names_a_half_hour_zone():
+    # a cycler in UTC+05:30 whose reader recorded utc_offset_s; the log is on local time
+    record = cc_record(N, metadata={"utc_offset_s": 19800})
+    result = analyze_pressure(hand_log(MINUTES, shift_s=-19800.0), record)
+    assert "about the +5.5 h by which the cycler's local time is ahead of UTC" in result.message
+    assert "offset_s=-19800" in result.message
+
+
+def test_a_log_hours_off_that_misses_the_record_says_so_in_the_error():
+    with pytest.raises(InputError, match=r"close to \+13 h.*offset_s=-46800") as info:
+        analyze_pressure(hand_log(MINUTES, shift_s=-13 * 3600.0), cc_record(N))
+    assert "does not overlap" in str(info.value)
+
+
+def test_the_result_is_frozen_and_its_tables_are_copies():
+    """Regression: ``result.cycles[...] = x`` changed the result's JSON and report later."""
+    result = analyze_pressure(hand_log(MINUTES), cc_record(N))
+    before, report = result.to_json(), result.report()
+    table = result.cycles
+    table["start pressure [MPa]"] = 0.0
+    table.loc[0, "max pressure [MPa]"] = 99.0
+    with warnings.catch_warnings():  # pandas warns that these land on a copy; they do
+        warnings.simplefilter("ignore")
+        result.cycles["complete"] = False
+        result.to_frame().loc[0, "cycle"] = 7
+    with pytest.raises(ValueError, match="read-only"):
+        result.per_cycle["start pressure [MPa]"][0] = 0.0
+    with pytest.raises(TypeError):
+        result.per_cycle["extra"] = np.zeros(N)
+    with pytest.raises(TypeError):
+        result.correlations["swing"] = None
+    assert result.to_json() == before and result.report() == report
+    assert result.cycles["complete"].all() and result.cycles["cycle"].iloc[0] == 1
 
 
 @pytest.mark.parametrize(("options", "source"), [({"offset_s": float("nan")}, "offset_s"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -48,7 +49,10 @@ def analyze_command(pressure_file: Path, cycling_file: Path, offset_s: float, ar
     The two files are aligned by absolute time; the growth per cycle is the slope of the
     per-cycle baseline (the pressure at the start of each cycle) over the initial pressure,
     in % per cycle, with its standard error. Samples outside the cycling record are counted,
-    not used.
+    not used; a log whole hours off the record (local time read as UTC) is said to be, with
+    the --offset-s that would align it. Every option given is checked, and one the file
+    makes moot (--unit where the column names its unit, --area-cm2 for a pressure column,
+    --start-time for absolute times) is refused rather than ignored.
 
     Example:
 
@@ -62,9 +66,9 @@ def analyze_command(pressure_file: Path, cycling_file: Path, offset_s: float, ar
 
     if plot_path is not None:
         _check_figure_path(plot_path)
-    options = {k: v for k, v in {"area_cm2": area_cm2, "start_time": start_time, "unit": unit}.items()
-               if v is not None}
+    options = _checked_options(area_cm2=area_cm2, start_time=start_time, unit=unit)
     log = read_pressure(pressure_file, **options)
+    _check_options_used(log, options)
     record = read_cycling(cycling_file)
     result = analyze_pressure(log, record, offset_s=offset_s, convention=convention, baseline=baseline)
     if plot_path is not None:
@@ -73,6 +77,48 @@ def analyze_command(pressure_file: Path, cycling_file: Path, offset_s: float, ar
 
         save_figure(plot_pressure_analysis(log, record, result), plot_path)
     emit(result, as_json)
+
+
+def _checked_options(*, area_cm2: float | None, start_time: str | None,
+                     unit: str | None) -> dict[str, Any]:
+    """Every reading option given, checked whether or not the file will need it."""
+    from ssbkit.core.errors import InputError
+    from ssbkit.core.validate import positive
+    from ssbkit.cycling.events import unix_seconds_of
+    from ssbkit.io.pressure import _FORCE_KN, _PRESSURE_EXTRA, _known_pressure  # the reader's own
+
+    options: dict[str, Any] = {}
+    if area_cm2 is not None:
+        options["area_cm2"] = positive("area_cm2", area_cm2)
+    if start_time is not None:
+        unix_seconds_of(start_time, source="start_time")
+        options["start_time"] = start_time
+    if unit is not None:
+        written = unit.strip()
+        if not (written in _FORCE_KN or written in _PRESSURE_EXTRA or _known_pressure(written)):
+            raise InputError(f"{unit!r} is not a pressure or force unit ssbkit reads (MPa, kPa, "
+                             "Pa, GPa, bar, mbar, atm, psi, N/mm²; N, daN, kN, lbf)", source="unit")
+        options["unit"] = written
+    return options
+
+
+def _check_options_used(log: Any, options: dict[str, Any]) -> None:
+    """Refuse an option the file made moot: it would be ignored without a word."""
+    from ssbkit.core.errors import InputError
+
+    meta = log.metadata
+    column = meta.get("pressure_column") or meta.get("force_column")
+    if "unit" in options and meta.get("unit") != options["unit"]:
+        raise InputError(f"column {column!r} of {log.source} names its own unit "
+                         f"({meta.get('unit')}); leave --unit out, or correct the file",
+                         source="unit")
+    if "area_cm2" in options and "force_column" not in meta:
+        raise InputError(f"{log.source} logs pressure (column {column!r}), not force; an area "
+                         "is not used, leave --area-cm2 out", source="area_cm2")
+    if "start_time" in options and meta.get("start_time") != options["start_time"]:
+        raise InputError(f"the times of {log.source} are absolute (column "
+                         f"{meta.get('time_column')!r}), not elapsed times, so a start time is not "
+                         "used; to shift the log's clock use --offset-s", source="start_time")
 
 
 def _check_figure_path(path: Path) -> None:

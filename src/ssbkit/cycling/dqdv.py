@@ -112,6 +112,12 @@ SMOOTHERS = ("gaussian", "savgol", "none")
 _TRUNCATE = 4.0  # Gaussian kernel reaches ±4 σ (its mass beyond: 6e-5)
 _CV_CURRENT = 0.95  # in a CC–CV step, CV starts where |I| falls below this × the CC current
 _POINT_SPAN = 1e-3  # spans narrower than this fraction of a bin are deposited as points
+# Limits that turn a mistyped width or a glitch in the voltage column into an error instead
+# of hours of work and gigabytes: 100 000 bins hold 10 V at 0.1 mV (finer than a cycler
+# resolves), and a smoothing kernel 1000 bins wide costs that many operations per bin.
+_MAX_BINS = 100_000
+_MAX_KERNEL_BINS = 1_000
+_GLITCH_SPAN_V = 20.0  # a half-cycle wider than this is a glitch in the file, not narrow bins
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,10 @@ class DQDVCurve:
     cv_capacity_mah: float
     voltage_min: float
     voltage_max: float
+
+    def __post_init__(self) -> None:
+        for name in ("voltage", "dqdv", "binned"):
+            object.__setattr__(self, name, _frozen(getattr(self, name), float))
 
     def to_dict(self) -> dict[str, Any]:
         return {"cycle": self.cycle, "direction": self.direction,
@@ -174,6 +184,11 @@ class PeakTrack:
     unit: str
     shift: Estimate  # least-squares slope of the potential against cycle [V/cycle]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cycles", _frozen(self.cycles, np.int64))
+        for name in ("potential_v", "height"):
+            object.__setattr__(self, name, _frozen(getattr(self, name), float))
+
     def to_dict(self) -> dict[str, Any]:
         return {"track": self.track, "direction": self.direction,
                 "cycles": [int(c) for c in self.cycles],
@@ -199,6 +214,10 @@ class DQDVResult(Result):
     peaks: tuple[DQDVPeak, ...] = field(repr=False)
     tracks: tuple[PeakTrack, ...] = field(repr=False)
     cv_excluded_mah: float
+
+    def __post_init__(self) -> None:
+        for name in ("curves", "peaks", "tracks"):  # a list given would stay open to appends
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def curve(self, cycle: int, direction: str) -> DQDVCurve:
         """The curve of one half-cycle; ``InputError`` naming those there are."""
@@ -262,6 +281,14 @@ class DQDVResult(Result):
                      else "")
             lines.append(f"  track {t.track} ({t.direction}): {span}{drift}")
         return lines
+
+
+def _frozen(values: Any, dtype: type) -> np.ndarray:
+    """A read-only copy: a result is frozen all the way down, so a caller's edit of an
+    array it was given cannot change what the result reports later."""
+    array = np.array(values, dtype=dtype, copy=True)
+    array.flags.writeable = False
+    return array
 
 
 # -- rows of each half-cycle -------------------------------------------------------------------
@@ -391,6 +418,18 @@ def _bin_charge(lo: np.ndarray, hi: np.ndarray, charge: np.ndarray,
     coverage = np.clip(np.minimum(edges[1:], u_max) - np.maximum(edges[:-1], u_min), 0.0, 1.0)
     coverage[coverage <= 0] = 1.0  # all the data at one voltage: one full bin
     return k0, out, coverage
+
+
+def _check_bins(v_min: float, v_max: float, width: float, what: str, where: str) -> None:
+    """Refuse a half-cycle that would need more than ``_MAX_BINS`` bins (see the limits)."""
+    n = math.ceil(v_max / width) - math.floor(v_min / width)
+    if n <= _MAX_BINS:
+        return
+    span = f"{what} crosses {v_min:.6g} V to {v_max:.6g} V: {n:.3g} bins of {1e3 * width:g} mV"
+    if v_max - v_min > _GLITCH_SPAN_V:
+        raise InputError(f"{span}; a voltage that far off is a glitch in the voltage column",
+                         source=where)
+    raise InputError(f"{span}, more than {_MAX_BINS}; use wider bins", source="bin_width_v")
 
 
 def _savgol_window(width_bins: float) -> int:
@@ -610,6 +649,11 @@ def dqdv(record: CyclingRecord, *, cycles: int | Iterable[int] | None = None,
     scale = 1e3 / bin_width / (mass * 1e-3 if mass is not None else 1.0)  # Ah per bin -> unit
     voltage = record.voltage.astype(float) + offset
     margin = _edge_margin(method, smooth, width, bin_width)
+    if method == "bin" and smooth != "none" and width / bin_width > _MAX_KERNEL_BINS:
+        raise InputError(f"bins of {1e3 * bin_width:g} mV make the smoothing width "
+                         f"({1e3 * width:g} mV) {width / bin_width:.3g} bins wide, more than "
+                         f"{_MAX_KERNEL_BINS}; use wider bins or a narrower smooth_width_v",
+                         source="bin_width_v")
 
     curves: list[DQDVCurve] = []
     found: list[tuple[int, str, float, float, float]] = []
@@ -629,6 +673,8 @@ def dqdv(record: CyclingRecord, *, cycles: int | Iterable[int] | None = None,
         start = np.where(point, v, prev)[use]
         v, q = v[use], half.charge_ah[use]
         lo, hi = np.minimum(start, v), np.maximum(start, v)
+        _check_bins(float(lo.min()), float(hi.max()), bin_width, f"cycle {half.cycle} {name}",
+                    where)
         k0, charge, coverage = _bin_charge(lo, hi, q, bin_width)
         binned = charge * scale
         edges = (k0 + np.arange(charge.size + 1)) * bin_width

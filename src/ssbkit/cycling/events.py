@@ -41,8 +41,10 @@ Times outside the record get NaN (``-1`` for cycle and step, ``""`` for the kind
 Absolute times: ``time_base="unix"`` (seconds since 1970-01-01 UTC, or date-times)
 are placed with the record's absolute time, ``absolute_time(record)``: its ``Unix Time /
 s`` column where it has one (held flat where the cycler's clock was set back by a few
-seconds), else ``metadata["start_time"]`` (ISO 8601; without a zone taken as UTC) plus
-the test time.
+seconds), else ``metadata["start_time"]`` plus the test time. A start time without a zone
+is local time of the instrument: where the reader recorded ``metadata["utc_offset_s"]``
+(how far that local time is ahead of UTC: +7200 for UTC+02:00) it is moved to UTC by
+it, else it is taken as UTC (``utc_offset(record)`` says which).
 
 Written here rather than taken from a peer: no cycling package places external events on
 a record (a SOC column, where a peer has one, counts charge since the start of the test,
@@ -77,11 +79,12 @@ from ssbkit.cycling.data import CHARGE_CAPACITY, DISCHARGE_CAPACITY, UNIX_TIME, 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["KINDS", "EventTable", "absolute_time", "place_events", "unix_seconds_of"]
+__all__ = ["KINDS", "EventTable", "absolute_time", "place_events", "unix_seconds_of", "utc_offset"]
 
 KINDS = ("charging", "discharging", "rest", "pulse")
 CONVENTIONS = ("native", "charge-first", "discharge-first")
 CLOCK_STEP_S = 60.0  # the largest step back of a cycler's clock taken as a correction
+MAX_UTC_OFFSET_S = 18 * 3600.0  # ISO 8601 offsets lie within ±18 h
 _REST_FRACTION = 1e-3
 
 
@@ -100,6 +103,12 @@ class EventTable(Result):
     depth: np.ndarray = field(repr=False)  # [mAh] passed in the half-cycle
     inside: np.ndarray = field(repr=False)  # bool
     convention: str = "charge-first"
+
+    def __post_init__(self) -> None:
+        # frozen all the way down, however the table was built
+        for name in ("time", "test_time", "cycle", "step", "kind", "voltage", "soc", "depth",
+                     "inside"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     def __len__(self) -> int:
         return int(self.time.size)
@@ -213,11 +222,48 @@ def absolute_time(record: CyclingRecord) -> np.ndarray:
                              f"{worst + 1}, more than a clock correction, and the record has no "
                              "start_time to use instead", source=where)
     if start:
-        return unix_seconds_of(start, source=f"{where} (start_time)") + np.asarray(record.time, float)
+        zone_less = _zone_less(start)
+        shift = utc_offset(record) if zone_less else None
+        base = unix_seconds_of(start, source=f"{where} (start_time)") - (shift or 0.0)
+        return base + np.asarray(record.time, float)
     raise InputError(f"the record has no absolute time: no complete {UNIX_TIME!r} column and no "
                      "start_time in its metadata, so times of other instruments cannot be "
                      "placed on it (use time_base='test', or give the record a start_time)",
                      source=where)
+
+
+def utc_offset(record: CyclingRecord) -> float | None:
+    """How far the instrument's local clock is ahead of UTC [s], where the reader recorded it
+    (``metadata["utc_offset_s"]``); None where it did not.
+
+    >>> from ssbkit.cycling.data import CyclingRecord
+    >>> rec = CyclingRecord.from_columns({"Test Time / s": [0.0, 1.0], "Voltage / V": [3.0, 3.0],
+    ...                                   "Current / A": [0.0, 0.0]},
+    ...                                  metadata={"start_time": "2024-05-06T08:58:57",
+    ...                                            "utc_offset_s": 7200})
+    >>> utc_offset(rec), float(absolute_time(rec)[0]) == unix_seconds_of("2024-05-06T06:58:57Z")
+    (7200.0, True)
+    """
+    value = record.metadata.get("utc_offset_s")
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating)
+            or not abs(value) <= MAX_UTC_OFFSET_S):
+        raise InputError(f"metadata utc_offset_s must be seconds within ±18 h, got {value!r}",
+                         source=record.source or "cycling record")
+    return float(value)
+
+
+def _zone_less(value: Any) -> bool:
+    """Whether a start time is a date-time without a zone (a number is UTC already)."""
+    import pandas as pd
+
+    if isinstance(value, int | float | np.integer | np.floating):
+        return False
+    try:
+        return pd.Timestamp(value).tzinfo is None
+    except (TypeError, ValueError, OverflowError):
+        return False  # unix_seconds_of says what is wrong with it
 
 
 def _event_times(times: Any, time_base: str) -> np.ndarray:
@@ -369,11 +415,9 @@ def place_events(record: CyclingRecord, times: Any, *, time_base: str = "unix",
         "ssbkit.cycling.place_events",
         settings={"time_base": time_base, "convention": convention, "rest_current_a": rest_current_a},
         inputs={"times": given, "record": record.source or "cycling record"})
-    return EventTable(time=_frozen(given), time_base=time_base, test_time=_frozen(test_time),
-                      cycle=_frozen(cycle), step=_frozen(step), kind=_frozen(kind.astype(str)),
-                      voltage=_frozen(voltage), soc=_frozen(soc), depth=_frozen(depth),
-                      inside=_frozen(inside), convention=convention, message=message,
-                      provenance=provenance)
+    return EventTable(time=given, time_base=time_base, test_time=test_time, cycle=cycle, step=step,
+                      kind=kind.astype(str), voltage=voltage, soc=soc, depth=depth, inside=inside,
+                      convention=convention, message=message, provenance=provenance)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

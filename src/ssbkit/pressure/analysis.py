@@ -56,6 +56,16 @@ Samples before or after the cycling record are counted and reported in the resul
 (``samples_before``, ``samples_after``), never used; a log that does not overlap the
 record at all is an ``InputError`` naming both time spans.
 
+**Time zones.** The two clocks meet in UTC, and a date-time written without a zone is
+read as UTC. A logger on local time, beside a cycler whose times are UTC (a Neware file's
+Unix time column), therefore shows up shifted by whole hours.
+When the log's first sample lies a whole number of hours (1 to 14, within
+``ZONE_TOLERANCE_S``) from the record's start, or as far as the record's
+``metadata["utc_offset_s"]`` (the cycler's local time ahead of UTC) where its reader
+recorded one, the result's message (or the error, where nothing overlaps) says so and
+names the ``offset_s`` that would remove it. It is a hint, never applied: a logger
+started an hour before the cycler looks the same.
+
 Written here rather than taken from a peer: none of the cycling packages reads or aligns
 stack-pressure logs. The p-value of r is computed here too (Student's t with n − 2 degrees
 of freedom, from its closed forms for whole degrees of freedom; the tests check it against
@@ -83,7 +93,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -103,6 +115,8 @@ BASELINES = ("start", "min")
 _CONVENTIONS = ("native", "charge-first", "discharge-first")
 _COVERAGE_INTERVALS = 1.5  # a cycle is complete when the log reaches this close to its ends
 _EDGE_SAMPLES = 5  # samples of the step ending at a cycle boundary that estimate its pressure
+ZONE_TOLERANCE_S = 600.0  # a start misfit this close to whole hours looks like a time zone
+_MAX_ZONE_HOURS = 14
 
 
 @dataclass(frozen=True)
@@ -127,16 +141,21 @@ class Correlation:
 
 @dataclass(frozen=True, kw_only=True)
 class PressureResult(Result):
-    """Per-cycle stack pressure and its growth; ``cycles`` is the per-cycle table."""
+    """Per-cycle stack pressure and its growth.
 
-    cycles: pd.DataFrame = field(repr=False)
+    ``cycles`` is the per-cycle table as a DataFrame, a fresh copy at every access: the
+    result is frozen, so editing that table (or ``to_frame()``) changes neither the result
+    nor what it reports later. ``per_cycle`` holds the same columns as read-only arrays.
+    """
+
+    per_cycle: Mapping[str, np.ndarray] = field(repr=False)  # column label -> read-only array
     baseline: str = "start"
     growth_per_cycle: Estimate  # [%] of the initial pressure, per cycle
     growth_rate: Estimate  # [MPa/cycle]
     initial_pressure: Estimate  # [MPa], the fitted baseline at the first fitted cycle
     drift: Estimate  # [MPa]
     drift_percent: Estimate  # [%]
-    correlations: dict[str, Correlation] = field(default_factory=dict)
+    correlations: Mapping[str, Correlation] = field(default_factory=dict)
     cycles_fitted: int = 0
     samples_used: int = 0
     samples_before: int = 0
@@ -144,9 +163,34 @@ class PressureResult(Result):
     offset_s: float = 0.0
     convention: str = "charge-first"
 
+    def __post_init__(self) -> None:
+        columns = self.per_cycle
+        if type(columns).__module__.startswith("pandas"):  # a DataFrame
+            columns = {str(name): columns[name].to_numpy() for name in columns.columns}
+        frozen = {}
+        for name, values in columns.items():
+            array = np.array(values, copy=True)
+            array.flags.writeable = False
+            frozen[str(name)] = array
+        object.__setattr__(self, "per_cycle", MappingProxyType(frozen))
+        object.__setattr__(self, "correlations", MappingProxyType(dict(self.correlations)))
+
+    @property
+    def cycles(self) -> pd.DataFrame:
+        """The per-cycle table (one row per cycle of the record), a copy."""
+        return self.to_frame()
+
     def to_frame(self) -> pd.DataFrame:
-        """The per-cycle table (one row per cycle of the record)."""
-        return self.cycles.copy()
+        """The per-cycle table (one row per cycle of the record), a copy."""
+        import pandas as pd
+
+        return pd.DataFrame({name: np.array(values) for name, values in self.per_cycle.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe; ``cycles`` holds one object per cycle, keyed by the table's columns."""
+        rows = to_json_safe(self.to_frame())
+        return {("cycles" if key == "per_cycle" else key): (rows if key == "per_cycle" else value)
+                for key, value in super().to_dict().items()}
 
     def _report_lines(self) -> list[str]:
         lines = [f"  growth per cycle: {self.growth_per_cycle} ({self.baseline} of each cycle, "
@@ -184,10 +228,12 @@ def analyze_pressure(log: PressureLog, record: CyclingRecord, *, offset_s: float
     before = int((times < absolute[0]).sum())
     after = int((times > absolute[-1]).sum())
     used = ~((times < absolute[0]) | (times > absolute[-1]))
+    zone = _zone_hint(float(times[0] - absolute[0]), offset_s, record)
     if not used.any():
         raise InputError(f"the pressure log ({_span(times)}, offset {offset_s:g} s) does not overlap "
-                         f"the cycling record {record.source or ''} ({_span(absolute)}); check both "
-                         "clocks, or give offset_s", source=log.source or "pressure log")
+                         f"the cycling record {record.source or ''} ({_span(absolute)}); "
+                         + (zone or "check both clocks, or give offset_s"),
+                         source=log.source or "pressure log")
     record_time = np.asarray(record.time, float)
     summary = summarize_cycles(record, convention=convention).table
     ends = summary["end time [s]"].to_numpy(float)
@@ -207,7 +253,7 @@ def analyze_pressure(log: PressureLog, record: CyclingRecord, *, offset_s: float
     drift, drift_percent = _drift(fitted, baseline)
     correlations = _correlations(fitted, column)
     success = int(ok.sum()) >= 2
-    notes = []
+    notes = [zone] if zone else []
     if not success:
         notes.append(f"the log covers {int(ok.sum())} complete cycle(s); growth per cycle needs two")
     if before or after:
@@ -222,7 +268,7 @@ def analyze_pressure(log: PressureLog, record: CyclingRecord, *, offset_s: float
         inputs={"pressure_log": _digest(log.unix_time, log.pressure),
                 "record": _digest(record.time, record.current, record.voltage)})
     return PressureResult(
-        success=success, message="; ".join(notes), provenance=provenance, cycles=cycles,
+        success=success, message="; ".join(notes), provenance=provenance, per_cycle=cycles,
         baseline=baseline, growth_per_cycle=growth, growth_rate=Estimate(rate.value, rate.stderr,
                                                                          "MPa/cycle"),
         initial_pressure=Estimate(initial.value, initial.stderr, "MPa"), drift=drift,
@@ -295,6 +341,29 @@ def _pressure_at_boundary(j: int, t: float, step: int, sample_time: np.ndarray, 
         return float(y.mean())
     _, at_t = np.polyfit(x - t, y, 1)
     return float(at_t)
+
+
+def _zone_hint(misfit: float, offset_s: float, record: CyclingRecord) -> str:
+    """What a start misfit of whole hours (or of the record's UTC offset) suggests; "" if none."""
+    from ssbkit.cycling.events import utc_offset
+
+    where = "after" if misfit > 0 else "before"
+    head = f"the pressure log starts {abs(misfit) / 3600:.2f} h {where} the cycling record"
+    why = "a date-time without a zone is read as UTC"
+    if str(record.metadata.get("timezone", "")).startswith("unknown"):
+        why += ", and so were the cycler's, whose zone is unknown"
+    local = utc_offset(record)
+    if local and abs(misfit - local) <= ZONE_TOLERANCE_S:
+        fix = offset_s - local
+        return (f"{head}, about the {local / 3600:+g} h by which the cycler's local time is ahead "
+                f"of UTC (utc_offset_s of the record): is the log in local time? ({why}); if "
+                f"so, give offset_s={fix:g} (--offset-s {fix:g})")
+    hours = round(misfit / 3600)
+    if 1 <= abs(hours) <= _MAX_ZONE_HOURS and abs(misfit - 3600 * hours) <= ZONE_TOLERANCE_S:
+        fix = offset_s - 3600 * hours
+        return (f"{head}, close to {hours:+d} h: a time-zone mistake? ({why}); if the clocks "
+                f"differ by {hours:+d} h, give offset_s={fix:g} (--offset-s {fix:g})")
+    return ""
 
 
 def _line(x: np.ndarray, y: np.ndarray, x1: float) -> tuple[Estimate, Estimate, float]:
