@@ -414,6 +414,43 @@ _BASYTEC_KEEP = ("DataSet", "t-Set", "t-Cyc", "P", "Ah-Cyc-Charge", "Ah-Cyc-Disc
                  "State", "T2", "T3", "T4")
 
 
+def _table_by_role(content: str, lines: list[str], header: int, sep: str,
+                   dialect: dict[str, Any], path: Path) -> tuple[list[str], dict[str, tuple[str, float]],
+                                                               dict[str, Any], Any,
+                                                               dict[str, np.ndarray]]:
+    """The column names, the columns found by their role in ``dialect`` (base name -> role,
+    quantity, default unit), the parsed table, the dropped-line notes, and the numeric
+    roles already scaled."""
+    names = unique_names(split_fields(lines[header], sep), path, header + 1)
+    roles: dict[str, tuple[str, float]] = {}
+    for j, name in enumerate(names):
+        base, unit = split_unit(name)
+        entry = dialect.get(base.lower())
+        if entry is None:
+            continue
+        role, quantity, default = entry
+        factor = 1.0 if quantity is None else unit_factor(
+            unit, quantity, column=name, source=path, default=default,
+            location=_header_location(header + 1, j + 1))
+        roles.setdefault(role, (name, factor))
+    for needed in (TIME, VOLTAGE, CURRENT):
+        if needed not in roles:
+            raise InputError(f"no {needed.split(' /')[0].lower()} column ({', '.join(names)})",
+                             source=path, location=f"line {header + 1}")
+    text = [names.index(n) for r, (n, _) in roles.items() if r in (STEP_TYPE, UNIX_TIME)]
+    numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
+    columns, _, dropped = read_table(content, header, sep=sep, decimal=".", source=path,
+                                     names=names, numeric=numeric, text_columns=text,
+                                     required=_indices(names, roles, (TIME, VOLTAGE, CURRENT)))
+    out: dict[str, np.ndarray] = {}
+    for role, (name, factor) in roles.items():
+        if role in (TIME, STEP_TIME, VOLTAGE, CURRENT, TEMPERATURE, STEP_INDEX, CYCLE):
+            out[role] = columns[name] * factor
+    if STEP_TYPE in roles:
+        out[STEP_TYPE] = np.asarray(columns[roles[STEP_TYPE][0]]).astype(str)
+    return names, roles, columns, dropped, out
+
+
 class BasytecReader:
     """Basytec Battery Test System text export (``~Resultfile from Basytec …``)."""
 
@@ -446,33 +483,8 @@ class BasytecReader:
             key, sep, value = line.lstrip("~").partition(":")
             if sep and value.strip():
                 meta.setdefault("header", {})[key.strip()] = value.strip()
-        names = unique_names(split_fields(lines[header], "\t"), path, header + 1)
-        roles: dict[str, tuple[str, float]] = {}
-        for j, name in enumerate(names):
-            base, unit = split_unit(name)
-            entry = _BASYTEC.get(base.lower())
-            if entry is None:
-                continue
-            role, quantity, default = entry
-            factor = 1.0 if quantity is None else unit_factor(
-                unit, quantity, column=name, source=path, default=default,
-                location=_header_location(header + 1, j + 1))
-            roles.setdefault(role, (name, factor))
-        for needed in (TIME, VOLTAGE, CURRENT):
-            if needed not in roles:
-                raise InputError(f"no {needed.split(' /')[0].lower()} column ({', '.join(names)})",
-                                 source=path, location=f"line {header + 1}")
-        text = [names.index(n) for r, (n, _) in roles.items() if r in (STEP_TYPE, UNIX_TIME)]
-        numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
-        columns, _, dropped = read_table(content, header, sep="\t", decimal=".", source=path,
-                                         names=names, numeric=numeric, text_columns=text,
-                                         required=_indices(names, roles, (TIME, VOLTAGE, CURRENT)))
-        out: dict[str, np.ndarray] = {}
-        for role, (name, factor) in roles.items():
-            if role in (TIME, STEP_TIME, VOLTAGE, CURRENT, TEMPERATURE, STEP_INDEX, CYCLE):
-                out[role] = columns[name] * factor
-        if STEP_TYPE in roles:
-            out[STEP_TYPE] = np.asarray(columns[roles[STEP_TYPE][0]]).astype(str)
+        names, roles, columns, dropped, out = _table_by_role(content, lines, header, "\t", _BASYTEC,
+                                                             path)
         # the cycle counter is not a step boundary: Basytec writes Cyc-Count 0 on the first
         # row only, inside the first step
         keys = [out[STEP_INDEX]] if STEP_INDEX in out else [np.zeros(len(out[TIME]))]
@@ -606,33 +618,8 @@ class NovonixReader:
         started = _iso_datetime(head.get("Started"))
         if started is not None:
             meta["start_time"] = started.isoformat()
-        names = unique_names(split_fields(lines[header], ","), path, header + 1)
-        roles: dict[str, tuple[str, float]] = {}
-        for j, name in enumerate(names):
-            base, unit = split_unit(name)
-            entry = _NOVONIX.get(base.lower())
-            if entry is None:
-                continue
-            role, quantity, default = entry
-            factor = 1.0 if quantity is None else unit_factor(
-                unit, quantity, column=name, source=path, default=default,
-                location=_header_location(header + 1, j + 1))
-            roles.setdefault(role, (name, factor))
-        for needed in (TIME, VOLTAGE, CURRENT):
-            if needed not in roles:
-                raise InputError(f"no {needed.split(' /')[0].lower()} column ({', '.join(names)})",
-                                 source=path, location=f"line {header + 1}")
-        text = [names.index(n) for r, (n, _) in roles.items() if r in (STEP_TYPE, UNIX_TIME)]
-        numeric = [names.index(n) for n, _ in roles.values() if names.index(n) not in text]
-        columns, _, dropped = read_table(content, header, sep=",", decimal=".", source=path,
-                                         names=names, numeric=numeric, text_columns=text,
-                                         required=_indices(names, roles, (TIME, VOLTAGE, CURRENT)))
-        out: dict[str, np.ndarray] = {}
-        for role, (name, factor) in roles.items():
-            if role in (TIME, STEP_TIME, VOLTAGE, CURRENT, TEMPERATURE, STEP_INDEX, CYCLE):
-                out[role] = columns[name] * factor
-        if STEP_TYPE in roles:
-            out[STEP_TYPE] = np.asarray(columns[roles[STEP_TYPE][0]]).astype(str)
+        names, roles, columns, dropped, out = _table_by_role(content, lines, header, ",", _NOVONIX,
+                                                             path)
         if UNIX_TIME in roles:
             out[UNIX_TIME] = unix_seconds(columns[roles[UNIX_TIME][0]], source=path,
                                           column=roles[UNIX_TIME][0])
