@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ssbkit.core.errors import FitError, InputError
@@ -40,6 +41,8 @@ __all__ = [
     "Estimate",
     "Provenance",
     "Result",
+    "frozen_array",
+    "frozen_table",
     "hash_file",
     "hash_value",
     "make_provenance",
@@ -102,6 +105,26 @@ class Provenance:
             "inputs": dict(self.inputs),
             "citations": [citations.get(key).to_dict() for key in self.citations],
         }
+
+
+def frozen_array(values: Any, dtype: Any = None) -> Any:
+    """A read-only copy of ``values``: results are frozen all the way down, so an edit of
+    an array a caller was given cannot change what the result reports later.
+
+    >>> a = frozen_array([1.0, 2.0])
+    >>> a.flags.writeable
+    False
+    """
+    import numpy as np  # the core imports numpy only where it is used
+
+    array = np.array(values, dtype=dtype, copy=True)
+    array.flags.writeable = False
+    return array
+
+
+def frozen_table(columns: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A table (name -> column) that cannot gain, lose or change a column or a value."""
+    return MappingProxyType({str(name): frozen_array(values) for name, values in columns.items()})
 
 
 def hash_value(value: Any) -> str:

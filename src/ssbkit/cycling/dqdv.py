@@ -83,7 +83,7 @@ import numpy as np
 
 from ssbkit.core import citations
 from ssbkit.core.errors import InputError
-from ssbkit.core.results import Estimate, Result, make_provenance, to_json_safe
+from ssbkit.core.results import Estimate, Result, frozen_array, make_provenance, to_json_safe
 from ssbkit.core.validate import finite, in_range, non_negative, one_of, positive
 from ssbkit.cycling.cycles import CONVENTIONS, step_cycles
 from ssbkit.cycling.data import (
@@ -144,7 +144,7 @@ class DQDVCurve:
 
     def __post_init__(self) -> None:
         for name in ("voltage", "dqdv", "binned"):
-            object.__setattr__(self, name, _frozen(getattr(self, name), float))
+            object.__setattr__(self, name, frozen_array(getattr(self, name), float))
 
     def to_dict(self) -> dict[str, Any]:
         return {"cycle": self.cycle, "direction": self.direction,
@@ -185,9 +185,9 @@ class PeakTrack:
     shift: Estimate  # least-squares slope of the potential against cycle [V/cycle]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cycles", _frozen(self.cycles, np.int64))
+        object.__setattr__(self, "cycles", frozen_array(self.cycles, np.int64))
         for name in ("potential_v", "height"):
-            object.__setattr__(self, name, _frozen(getattr(self, name), float))
+            object.__setattr__(self, name, frozen_array(getattr(self, name), float))
 
     def to_dict(self) -> dict[str, Any]:
         return {"track": self.track, "direction": self.direction,
@@ -281,14 +281,6 @@ class DQDVResult(Result):
                      else "")
             lines.append(f"  track {t.track} ({t.direction}): {span}{drift}")
         return lines
-
-
-def _frozen(values: Any, dtype: type) -> np.ndarray:
-    """A read-only copy: a result is frozen all the way down, so a caller's edit of an
-    array it was given cannot change what the result reports later."""
-    array = np.array(values, dtype=dtype, copy=True)
-    array.flags.writeable = False
-    return array
 
 
 # -- rows of each half-cycle -------------------------------------------------------------------

@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ssbkit.core.errors import InputError
-from ssbkit.core.results import Result, make_provenance, to_json_safe
+from ssbkit.core.results import Result, frozen_array, make_provenance, to_json_safe
 from ssbkit.core.validate import non_negative, one_of
 from ssbkit.cycling.data import CHARGE_CAPACITY, DISCHARGE_CAPACITY, UNIX_TIME, CyclingRecord
 
@@ -108,7 +108,7 @@ class EventTable(Result):
         # frozen all the way down, however the table was built
         for name in ("time", "test_time", "cycle", "step", "kind", "voltage", "soc", "depth",
                      "inside"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, frozen_array(getattr(self, name)))
 
     def __len__(self) -> int:
         return int(self.time.size)
@@ -420,7 +420,3 @@ def place_events(record: CyclingRecord, times: Any, *, time_base: str = "unix",
                       convention=convention, message=message, provenance=provenance)
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array = np.array(array, copy=True)
-    array.flags.writeable = False
-    return array

@@ -27,13 +27,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ssbkit.core.errors import InputError
-from ssbkit.core.results import Result, make_provenance
+from ssbkit.core.results import Result, frozen_array, frozen_table, make_provenance
 from ssbkit.core.validate import fraction, one_of, positive
 from ssbkit.cycling.cycles import CONVENTIONS, step_cycles
 from ssbkit.cycling.data import CYCLE, CyclingRecord
@@ -99,16 +98,10 @@ class CycleSummary(Result):
     steps: StepTable | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # frozen all the way down: the arrays are read-only and the table cannot gain keys
-        frozen = {}
-        for key, value in self.cycles.items():
-            array = np.array(value, copy=True)
-            array.flags.writeable = False
-            frozen[key] = array
-        object.__setattr__(self, "cycles", MappingProxyType(frozen))
-        for value in vars(self).values():
+        object.__setattr__(self, "cycles", frozen_table(self.cycles))
+        for name, value in vars(self).items():
             if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+                object.__setattr__(self, name, frozen_array(value))
 
     @property
     def table(self) -> pd.DataFrame:

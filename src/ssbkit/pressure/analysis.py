@@ -101,7 +101,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ssbkit.core.errors import InputError
-from ssbkit.core.results import Estimate, Result, make_provenance, to_json_safe
+from ssbkit.core.results import Estimate, Result, frozen_table, make_provenance, to_json_safe
 from ssbkit.core.validate import finite, one_of
 from ssbkit.cycling.data import CyclingRecord
 from ssbkit.pressure.data import PressureLog
@@ -167,12 +167,7 @@ class PressureResult(Result):
         columns = self.per_cycle
         if type(columns).__module__.startswith("pandas"):  # a DataFrame
             columns = {str(name): columns[name].to_numpy() for name in columns.columns}
-        frozen = {}
-        for name, values in columns.items():
-            array = np.array(values, copy=True)
-            array.flags.writeable = False
-            frozen[str(name)] = array
-        object.__setattr__(self, "per_cycle", MappingProxyType(frozen))
+        object.__setattr__(self, "per_cycle", frozen_table(columns))
         object.__setattr__(self, "correlations", MappingProxyType(dict(self.correlations)))
 
     @property
