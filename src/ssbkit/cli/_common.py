@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -68,3 +69,26 @@ def emit(result: Any, as_json: bool) -> None:
 def split_list(text: str) -> list[str]:
     """``"a, b,c"`` → ``["a", "b", "c"]``."""
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def check_outputs(**paths: Path | None) -> None:
+    """Refuse an output that cannot be written before any work is done, so that a command
+    never leaves one output written and the other not. Keywords are option names
+    (``plot=`` checks ``--plot``); ``plot`` and ``out`` are figures, whose format is checked."""
+    import os
+
+    for option, path in paths.items():
+        if path is None:
+            continue
+        name = "--" + option.replace("_", "-")
+        if option in ("plot", "out"):
+            from ssbkit.eis.plot import FORMATS
+
+            if path.suffix.lower() not in FORMATS:
+                raise InputError(f"unknown figure format {path.suffix or '(no suffix)'!r}; use one "
+                                 f"of {', '.join(FORMATS)}", source=name)
+        folder = path.parent
+        if not folder.is_dir():
+            raise InputError(f"folder {str(folder)!r} does not exist", source=name)
+        if not os.access(folder, os.W_OK):
+            raise InputError(f"folder {str(folder)!r} is not writable", source=name)

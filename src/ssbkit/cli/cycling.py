@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ssbkit.cli._common import emit, json_option, split_list
+from ssbkit.cli._common import check_outputs, emit, json_option, split_list
 from ssbkit.core.errors import InputError
 
 _FILE = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -71,28 +71,6 @@ def _record(path: Path, reference: str | None) -> Any:
     return record
 
 
-def _check_outputs(**paths: Path | None) -> None:
-    """Refuse an output that cannot be written before any work is done, so that a command
-    never leaves one output written and the other not."""
-    import os
-
-    for option, path in paths.items():
-        if path is None:
-            continue
-        name = "--" + option.replace("_", "-")
-        if option in ("plot", "out"):
-            from ssbkit.eis.plot import FORMATS
-
-            if path.suffix.lower() not in FORMATS:
-                raise InputError(f"unknown figure format {path.suffix or '(no suffix)'!r}; use one "
-                                 f"of {', '.join(FORMATS)}", source=name)
-        folder = path.parent
-        if not folder.is_dir():
-            raise InputError(f"folder {str(folder)!r} does not exist", source=name)
-        if not os.access(folder, os.W_OK):
-            raise InputError(f"folder {str(folder)!r} is not writable", source=name)
-
-
 def _save(figure: Any, path: Path) -> None:
     from ssbkit.eis.plot import save_figure
 
@@ -127,7 +105,7 @@ def read_command(file: Path, bdf_path: Path | None, as_json: bool) -> None:
 
     from ssbkit.core.results import to_json_safe
 
-    _check_outputs(bdf=bdf_path)
+    check_outputs(bdf=bdf_path)
     record = _record(file, None)
     if bdf_path is not None:
         record.to_bdf_csv(bdf_path)
@@ -167,7 +145,7 @@ def summary_command(file: Path, convention: str, reference: str | None, csv_path
     """
     from ssbkit.cycling.summary import summarize_cycles
 
-    _check_outputs(csv=csv_path, plot=plot_path)
+    check_outputs(csv=csv_path, plot=plot_path)
     try:
         result = summarize_cycles(_record(file, reference), convention=convention, **_mass(kwargs))
     except InputError as exc:
@@ -206,7 +184,7 @@ def rate_command(file: Path, nominal_capacity_mah: float | None, specific_capaci
     """
     from ssbkit.cycling.rate import rate_capability
 
-    _check_outputs(plot=plot_path)
+    check_outputs(plot=plot_path)
     try:
         result = rate_capability(_record(file, None), nominal_capacity_mah=nominal_capacity_mah,
                                  specific_capacity_mah_g=specific_capacity_mah_g, by=by,
@@ -243,7 +221,7 @@ def dqdv_command(file: Path, cycles: str | None, bin_width_mv: float, active_mas
     """
     from ssbkit.cycling.dqdv import dqdv
 
-    _check_outputs(out=plot_path)
+    check_outputs(out=plot_path)
     if not bin_width_mv > 0:
         raise InputError(f"must be > 0 mV, got {bin_width_mv:g}", source="--bin-width-mv")
     selected = _cycle_list(cycles)
@@ -279,7 +257,7 @@ def profiles_command(file: Path, cycles: str | None, active_mass_mg: float | Non
     """
     from ssbkit.cycling.plot import plot_voltage_profiles
 
-    _check_outputs(out=plot_path)
+    check_outputs(out=plot_path)
     selected = _cycle_list(cycles)
     try:
         figure = plot_voltage_profiles(_record(file, reference), cycles=selected, convention=convention,

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ssbkit.cli._common import emit, json_option, names_options
+from ssbkit.cli._common import check_outputs, emit, json_option, names_options
 
 
 @click.group()
@@ -64,8 +64,7 @@ def analyze_command(pressure_file: Path, cycling_file: Path, offset_s: float, ar
     from ssbkit.io.pressure import read_pressure
     from ssbkit.pressure.analysis import analyze_pressure
 
-    if plot_path is not None:
-        _check_figure_path(plot_path)
+    check_outputs(plot=plot_path)
     options = _checked_options(area_cm2=area_cm2, start_time=start_time, unit=unit)
     log = read_pressure(pressure_file, **options)
     _check_options_used(log, options)
@@ -119,15 +118,3 @@ def _check_options_used(log: Any, options: dict[str, Any]) -> None:
         raise InputError(f"the times of {log.source} are absolute (column "
                          f"{meta.get('time_column')!r}), not elapsed times, so a start time is not "
                          "used; to shift the log's clock use --offset-s", source="start_time")
-
-
-def _check_figure_path(path: Path) -> None:
-    """Refuse a figure path that cannot be written before any work is done."""
-    from ssbkit.core.errors import InputError
-    from ssbkit.eis.plot import FORMATS
-
-    if path.suffix.lower() not in FORMATS:
-        raise InputError(f"unknown figure format {path.suffix or '(no suffix)'!r}; use one of "
-                         f"{', '.join(FORMATS)}", source="--plot")
-    if not path.parent.is_dir():
-        raise InputError(f"folder {str(path.parent)!r} does not exist", source="--plot")
