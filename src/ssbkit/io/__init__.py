@@ -82,6 +82,8 @@ __all__ = [
     "read",
     "read_chronoamperometry",
     "read_cycling",
+    "read_nmr",
+    "read_pattern",
     "read_pressure",
     "read_spectra",
     "register_reader",
@@ -147,6 +149,45 @@ def read_pressure(path: str | PathLike[str], **options: Any) -> Any:
     from ssbkit.io.pressure import read_pressure as _read_pressure
 
     return _read_pressure(path, **options)
+
+
+def read_pattern(path: str | PathLike[str], *, scan: int | None = None, **options: Any) -> Any:
+    """The powder ``ssbkit.xrd.Pattern`` in ``path`` (``InputError`` if it holds none).
+
+    A file with several scans needs ``scan=`` (0-based); the error lists them. The pattern's
+    ``metadata["sha256"]`` is the file's hash, which results cite as provenance.
+    """
+    import dataclasses
+
+    from ssbkit.core.results import hash_file
+    from ssbkit.xrd.data import Pattern
+
+    containers = read(path, **options)
+    patterns = [c for c in containers if isinstance(c, Pattern)]
+    if not patterns:
+        raise InputError(f"holds no powder pattern ({_kinds(containers)})", source=Path(path))
+    if scan is None and len(patterns) > 1:
+        raise InputError(f"holds {len(patterns)} scans; choose one with scan= (0-based)", source=Path(path))
+    if scan is not None and not 0 <= scan < len(patterns):
+        raise InputError(f"scan {scan} does not exist; the file holds {len(patterns)}", source="scan")
+    pattern = patterns[scan or 0]
+    digest = hash_file(path) if Path(path).is_file() else None
+    return dataclasses.replace(pattern, metadata={**pattern.metadata, "sha256": digest})
+
+
+def read_nmr(path: str | PathLike[str], **options: Any) -> Any:
+    """The NMR data in ``path`` (a Bruker experiment folder, its ``fid``/``ser``, or ``pdata/N``).
+
+    Returns an ``ssbkit.nmr.FID`` for raw data and an ``ssbkit.nmr.NMRSpectrum`` for processed
+    ``pdata``; ``InputError`` when the path holds neither.
+    """
+    from ssbkit.nmr.data import FID, NMRSpectrum
+
+    containers = read(path, **options)
+    found = [c for c in containers if isinstance(c, FID | NMRSpectrum)]
+    if not found:
+        raise InputError(f"holds no NMR data ({_kinds(containers)})", source=Path(path))
+    return found[0]
 
 
 def _kinds(containers: list[Any]) -> str:
