@@ -180,6 +180,10 @@ class TableReader:
             return False  # a cycler export (Arbin, EC-Lab without header …): its reader's
         if has_header and _looks_like_pressure_log(_fields(lines[first], sep)):
             return False  # a stack-pressure log: the pressure-log reader's
+        from ssbkit.io.xrd_text import looks_like_powder_scan
+
+        if looks_like_powder_scan(path, lines):
+            return False  # 2θ, I[, σ] columns: the xrd-xy reader's
         from ssbkit.io.squidstat import looks_like_squidstat
 
         return not looks_like_squidstat(lines)
