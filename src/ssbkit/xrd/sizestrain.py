@@ -83,9 +83,9 @@ from ssbkit.core.results import Estimate, Result, frozen_array, make_provenance
 from ssbkit.core.validate import in_range, one_of, positive, positive_int
 from ssbkit.xrd.data import Instrument, Pattern, wavelengths_from
 
-__all__ = ["PeakFit", "PeakFitResult", "ScherrerResult", "SizeStrainResult", "WilliamsonHallResult",
-           "fit_peaks", "integral_breadth", "scherrer", "sizestrain", "split_fwhm", "voigt_breadth",
-           "williamson_hall"]
+__all__ = ["PeakFit", "PeakFitResult", "PeakList", "ScherrerResult", "SizeStrainResult",
+           "WilliamsonHallResult", "fit_peaks", "integral_breadth", "pick_peaks", "scherrer", "sizestrain",
+           "split_fwhm", "voigt_breadth", "williamson_hall"]
 
 citations.register(
     "scherrer1918",
@@ -355,9 +355,45 @@ def _line_position(center: float, ratio: float) -> float:
     return 2 * math.degrees(math.asin(s)) if s < 1 else math.nan
 
 
-def _pick(pattern: Pattern, lines: list[tuple[float, float]], *, max_peaks: int,
-          threshold: float) -> list[tuple[float, float]]:
-    """(position, FWHM estimate) of the strongest peaks, Kα2 shadows left out."""
+@dataclass(frozen=True)
+class PeakList:
+    """Picked peaks, by increasing 2θ: position [deg], rough FWHM [deg] and net height [counts]."""
+
+    two_theta: np.ndarray
+    fwhm: np.ndarray
+    height: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.two_theta.size)
+
+
+def pick_peaks(pattern: Pattern, *, wavelength: Any = None, max_peaks: int | None = 12,
+               threshold: float = 10.0) -> PeakList:
+    """The strongest peaks of ``pattern`` (at most ``max_peaks``; None for all).
+
+    A peak counts when its smoothed maximum stands ``threshold`` standard errors above both
+    a rolling-minimum background and the saddles to its neighbours (its prominence). Maxima
+    on the flank of a stronger peak, and those where a stronger peak's Kα2 line falls
+    (radiation from ``wavelength`` or the pattern), are left out.
+
+    >>> import numpy as np
+    >>> x = np.arange(20.0, 40.0, 0.02)
+    >>> y = 100 + 2000 / (1 + ((x - 30) / 0.05) ** 2)
+    >>> peaks = pick_peaks(Pattern(x, y, wavelengths="CuKa"))
+    >>> peaks.two_theta.round(2).tolist(), len(peaks)   # the Kα2 shoulder is not a peak
+    ([30.0], 1)
+    """
+    if not isinstance(pattern, Pattern):
+        raise InputError(f"must be a Pattern, got {type(pattern).__name__}", source="pattern")
+    lines = _line_ratios(_radiation(pattern, wavelength))
+    limit = None if max_peaks is None else positive_int("max_peaks", max_peaks)
+    picked = _pick(pattern, lines, max_peaks=limit, threshold=positive("threshold", threshold))
+    return PeakList(*(frozen_array([p[i] for p in picked], float) for i in range(3)))
+
+
+def _pick(pattern: Pattern, lines: list[tuple[float, float]], *, max_peaks: int | None,
+          threshold: float) -> list[tuple[float, float, float]]:
+    """(position, FWHM estimate, net height) of the strongest peaks, Kα2 shadows left out."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
     from scipy.signal import find_peaks, peak_widths, savgol_filter
 
@@ -394,7 +430,7 @@ def _pick(pattern: Pattern, lines: list[tuple[float, float]], *, max_peaks: int,
                     dropped.add(int(j))
         if len(chosen) == max_peaks:
             break
-    return sorted((float(x[idx[i]]), max(float(widths[i]), 2 * step)) for i in chosen)
+    return sorted((float(x[idx[i]]), max(float(widths[i]), 2 * step), float(net[i])) for i in chosen)
 
 
 # -- fitting -----------------------------------------------------------------------------------
@@ -592,7 +628,7 @@ def fit_peaks(pattern: Pattern, *, peaks: Sequence[float] | None = None, window_
     step = float(np.median(np.diff(pattern.two_theta)))
     where = pattern.source or "pattern"
     if peaks is None:
-        picked = _pick(pattern, lines, max_peaks=max_peaks, threshold=threshold)
+        picked = [(c, w) for c, w, _ in _pick(pattern, lines, max_peaks=max_peaks, threshold=threshold)]
     else:
         positions = np.atleast_1d(np.asarray(peaks, dtype=float)) if len(peaks) else np.array([])
         if positions.size == 0 or not np.isfinite(positions).all():
