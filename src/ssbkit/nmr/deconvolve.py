@@ -39,6 +39,7 @@ line, shared widths, fitted baseline or covariance-propagated fractions; lmfit i
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -476,7 +477,7 @@ def deconvolve(
                   "baseline": baseline, "sidebands": None if not orders else
                   {"spinning_rate_Hz": rate, "orders": orders, "observe_MHz": observe},
                   "noise_region": noise_region, "min_snr": min_snr},
-        inputs={"ppm": axis, "data": values},
+        inputs={"spectrum": _digest(axis, values)},
         citations=("wertheim1974",),
     )
     return Deconvolution(
@@ -487,6 +488,14 @@ def deconvolve(
         components=frozen_array(per_line * scale), residual=frozen_array(resid),
         r_squared=r_squared, noise=noise, residual_to_noise=misfit,
     )
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    """sha256 of the arrays' bytes: hashing their JSON, as make_provenance would, is slow for spectra."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
+    return "sha256:" + digest.hexdigest()
 
 
 def _pick(x: np.ndarray, y: np.ndarray, noise: float, min_snr: float) -> list[float]:
