@@ -102,6 +102,7 @@ class SymmetryOperations:
         self.translations = frozen_array(np.mod(trans, 1.0))
         self._orbits: dict[tuple[int, int, int], np.ndarray] = {}
         self._tables: list[tuple[np.ndarray, float, np.ndarray, np.ndarray]] = []
+        self._geometry: list[tuple[np.ndarray, tuple[Site, ...], np.ndarray]] = []
         laue = np.unique(np.concatenate([self.rotations, -self.rotations]), axis=0)
         self._laue = laue
 
@@ -539,9 +540,9 @@ def _enumerate(ops: SymmetryOperations, reciprocal_metric: np.ndarray, d_min: fl
     inv_d2 = np.einsum("ni,ij,nj->n", grid, reciprocal_metric, grid)
     grid = grid[(inv_d2 <= 1.0 / d_lim**2) & (inv_d2 > 0)]
     if not len(grid):
-        table = (np.zeros((0, 3), dtype=int), np.zeros(0, dtype=int))
+        table = (frozen_array(np.zeros((0, 3), dtype=int)), frozen_array(np.zeros(0, dtype=int)))
     else:
-        table = _families(ops, grid, limits)
+        table = tuple(frozen_array(v) for v in _families(ops, grid, limits))
     ops._tables = [*ops._tables[-7:], (reciprocal_metric.copy(), d_lim, *table)]
     return table
 
@@ -630,11 +631,28 @@ def structure_factors(phase: Phase, reflections: Reflections | Any, *, wavelengt
                          "(Le Bail/Pawley fits need none)", source=f"phase {phase.name!r}")
     g = phase.reciprocal_metric
     s2 = 0.25 * np.einsum("ni,ij,nj->n", hkl, g, hkl)  # (sinθ/λ)² = 1/(4d²)
-    s = np.sqrt(s2)
+    return _structure_factors(phase, hkl, s2, table)
+
+
+def _site_sums(phase: Phase, hkl: np.ndarray) -> np.ndarray:
+    """Σ_{r in orbit} exp(2πi h·r) per reflection and site (n, sites); depends on neither the
+    cell nor the occupancies, so it is kept for the last few (hkl table, sites) pairs."""
+    ops = phase.operations
+    for known_hkl, known_sites, sums in ops._geometry:
+        if known_hkl is hkl and known_sites is phase.sites:
+            return sums
     positions, index = phase.expanded()
     geometric = np.exp(2j * np.pi * (hkl @ positions.T))  # (n, N)
     starts = np.flatnonzero(np.r_[True, np.diff(index) != 0])  # each site's orbit is one block
-    per_site = np.add.reduceat(geometric, starts, axis=1)
+    sums = np.add.reduceat(geometric, starts, axis=1)
+    if not hkl.flags.writeable:  # only tables that cannot change under us are kept
+        ops._geometry = [*ops._geometry[-7:], (hkl, phase.sites, sums)]
+    return sums
+
+
+def _structure_factors(phase: Phase, hkl: np.ndarray, s2: np.ndarray, table: str) -> np.ndarray:
+    s = np.sqrt(s2)
+    per_site = _site_sums(phase, hkl)
     amplitude = np.zeros(len(hkl), dtype=complex)
     cache: dict[str, np.ndarray] = {}
     for i, site in enumerate(phase.sites):
