@@ -78,7 +78,7 @@ def test_fit_with_noise_is_within_its_errors():
     sigma = 0.01 * data.max()
     r = exsy_volumes(spectrum(data + rng.normal(0, sigma, data.shape)), sites=SITES, method="fit")
     t = r.table
-    z = (t["volume"].to_numpy() - VOLUMES.ravel()) / t["volume_stderr"].to_numpy()
+    z = (t["volume"].to_numpy() - VOLUMES.ravel()) / t["volume stderr"].to_numpy()
     assert np.abs(z).max() < 4
     assert np.abs(t["volume"].to_numpy() - VOLUMES.ravel()).max() < 0.02 * VOLUMES.max()
 
@@ -90,7 +90,7 @@ def test_box_error_is_the_noise_over_the_box():
                      box_ppm=0.4)
     points = np.sum(np.abs(F1 - 2.31) <= 0.4) * np.sum(np.abs(F2 - 2.31) <= 0.4)
     expected = sigma * math.sqrt(points) * 0.04 * 0.02
-    assert r.table["volume_stderr"].iloc[0] == pytest.approx(expected, rel=0.15)
+    assert r.table["volume stderr"].iloc[0] == pytest.approx(expected, rel=0.15)
 
 
 def test_overlapping_sites_bias_boxes_but_not_the_fit():
@@ -112,7 +112,7 @@ def test_a_series_in_the_long_form_the_exchange_fit_reads():
     r = exsy_volumes(series, sites=SITES, box_ppm=0.45)
     t = r.table
     assert list(t.columns) == ["spectrum", "mixing_time [s]", "temperature [K]", "from", "to", "volume",
-                               "volume_stderr"]
+                               "volume stderr"]
     assert len(t) == 27 and sorted(set(t["mixing_time [s]"])) == times
     np.testing.assert_allclose(r.matrix(2), 3 * r.matrix(0))
     # from is the F1 site, to the F2 site: the (Li2S, LiI) element is VOLUMES[0, 2]
@@ -144,7 +144,7 @@ def hand_table():
     for t, aa, ab, ba, bb in volumes:
         rows += [(t, "A", "A", aa), (t, "A", "B", ab), (t, "B", "A", ba), (t, "B", "B", bb)]
     frame = pd.DataFrame(rows, columns=["mixing_time [s]", "from", "to", "volume"])
-    frame["volume_stderr"] = 0.1
+    frame["volume stderr"] = 0.1
     return frame
 
 
@@ -153,16 +153,16 @@ def test_normalisations_by_hand():
     ratio = normalize(table, method="cross/diagonal")
     assert list(ratio["pair"]) == ["A->B"] * 3 + ["B->A"] * 3
     np.testing.assert_allclose(ratio["intensity"], [1 / 10, 2 / 8, 3.2 / 5.12, 2 / 5, 2.5 / 4, 4 / 2.56])
-    assert ratio["intensity_stderr"].iloc[0] == pytest.approx(math.sqrt((0.1 / 10) ** 2 + (0.1 / 100) ** 2))
+    assert ratio["intensity stderr"].iloc[0] == pytest.approx(math.sqrt((0.1 / 10) ** 2 + (0.1 / 100) ** 2))
     share = normalize(table)
     np.testing.assert_allclose(share["intensity"], [1 / 11, 2 / 10, 3.2 / 8.32, 2 / 7, 2.5 / 6.5, 4 / 6.56])
-    assert share["intensity_stderr"].iloc[0] == pytest.approx(0.1 * math.hypot(10, 1) / 121)
+    assert share["intensity stderr"].iloc[0] == pytest.approx(0.1 * math.hypot(10, 1) / 121)
     zero = normalize(table, method="diagonal0")
     expected = [v / 12.5 for v in (1, 2, 3.2)] + [v / 6.25 for v in (2, 2.5, 4)]
     np.testing.assert_allclose(zero["intensity"], expected)
     given = normalize(table, method="diagonal0", diagonal0={"A": 10.0, "B": 5.0})
     np.testing.assert_allclose(given["intensity"][:3], [0.1, 0.2, 0.32])
-    assert list(zero.columns) == ["mixing_time [s]", "pair", "from", "to", "intensity", "intensity_stderr"]
+    assert list(zero.columns) == ["mixing_time [s]", "pair", "from", "to", "intensity", "intensity stderr"]
 
 
 def test_normalisation_per_temperature():
@@ -219,10 +219,10 @@ def test_t1_correction_of_exact_exponentials():
 
 def test_equal_t1_makes_the_jump_average_a_plain_decay():
     frame = pd.DataFrame({"mixing_time [s]": [0.0, 1.0], "from": ["A", "A"], "to": ["B", "B"],
-                          "volume": [1.0, math.exp(-0.5)], "volume_stderr": [0.1, 0.1]})
+                          "volume": [1.0, math.exp(-0.5)], "volume stderr": [0.1, 0.1]})
     out = t1_correct(frame, T1_s={"A": 2.0, "B": 2.0})
     np.testing.assert_allclose(out["volume"], [1.0, 1.0], rtol=1e-12)
-    assert out["volume_stderr"].iloc[1] == pytest.approx(0.1 * math.exp(0.5))
+    assert out["volume stderr"].iloc[1] == pytest.approx(0.1 * math.exp(0.5))
     with pytest.raises(InputError, match="no T1 for site"):
         t1_correct(frame, T1_s={"A": 2.0})
     with pytest.raises(InputError, match="T1_s: B"):

@@ -6,7 +6,7 @@
 F2 (direct, t2: where it is detected after mixing), so the peak at (F1 = δ_i, F2 = δ_j) is
 magnetisation that went from site i to site j during t_m: ``from`` is the F1 site, ``to`` the F2
 site, and ``from == to`` for diagonal peaks. The result's table is long form with columns
-``mixing_time [s]``, ``from``, ``to``, ``volume``, ``volume_stderr`` (and ``spectrum``, the index
+``mixing_time [s]``, ``from``, ``to``, ``volume``, ``volume stderr`` (and ``spectrum``, the index
 in the series, and ``temperature [K]`` where every spectrum's metadata gives one), the format
 the exchange fit reads. Volumes are in a.u.·ppm².
 
@@ -28,7 +28,7 @@ Two methods:
 
 Normalisations, each a function of the table returning a build-up table (one row per cross
 peak and mixing time, columns ``mixing_time [s]``, ``pair`` (``"from->to"``), ``from``, ``to``,
-``intensity`` and ``intensity_stderr``, with ``temperature [K]`` kept), always against the
+``intensity`` and ``intensity stderr``, with ``temperature [K]`` kept), always against the
 diagonal peak of the *origin* (``from``) site, the magnetisation the cross peak came from:
 
 - ``"cross/(cross+diagonal)"``: I_ij / (I_ij + I_ii), as in Yu et al. (2017) and Ganapathy et
@@ -351,7 +351,7 @@ def exsy_volumes(
     has_temperature = all(t is not None for t in temperatures)
 
     names_out = ["spectrum", _TIME, *([_TEMPERATURE] if has_temperature else []), "from", "to", "volume",
-                 "volume_stderr"]
+                 "volume stderr"]
     columns: dict[str, list[Any]] = {name: [] for name in names_out}
     shape_columns = ("spectrum", "site", "F1 position [ppm]", "F2 position [ppm]", "F1 FWHM [ppm]",
                      "F2 FWHM [ppm]")
@@ -377,7 +377,7 @@ def exsy_volumes(
                 columns["from"].append(names[i])
                 columns["to"].append(names[j])
                 columns["volume"].append(volumes[i, j])
-                columns["volume_stderr"].append(errors[i, j])
+                columns["volume stderr"].append(errors[i, j])
     provenance = make_provenance(
         "ssbkit.nmr.exsy_volumes",
         settings={"sites": dict(zip(names, shifts.tolist(), strict=True)), "method": method,
@@ -402,6 +402,8 @@ def _frame(table: Any) -> Any:
         frame = table.copy()
     else:
         raise InputError(f"must be a VolumeTable or a DataFrame, got {type(table).__name__}", source="table")
+    if "volume_stderr" in frame and "volume stderr" not in frame:
+        frame = frame.rename(columns={"volume_stderr": "volume stderr"})
     require_columns(frame, [_TIME, "from", "to", "volume"], source="table")
     times = frame[_TIME].to_numpy(float)
     if not np.isfinite(times).all() or (times < 0).any():
@@ -423,9 +425,9 @@ def normalize(table: Any, *, method: str = "cross/(cross+diagonal)",
     method = one_of("method", method, NORMALIZATIONS)
     n_extrapolate = positive_int("n_extrapolate", n_extrapolate)
     frame = _frame(table)
-    has_error = "volume_stderr" in frame
+    has_error = "volume stderr" in frame
     if not has_error:
-        frame["volume_stderr"] = np.nan
+        frame["volume stderr"] = np.nan
     group = [c for c in (_TEMPERATURE,) if c in frame]
     key = group + [_TIME] + [c for c in ("spectrum",) if c in frame]
     diagonal = frame[frame["from"] == frame["to"]]
@@ -442,15 +444,15 @@ def normalize(table: Any, *, method: str = "cross/(cross+diagonal)",
         merged = cross.merge(reference, on=group + ["from"], how="left")
         d, d_err = merged["diagonal"].to_numpy(float), np.zeros(len(merged))
     else:
-        pick = diagonal[key + ["from", "volume", "volume_stderr"]].rename(
-            columns={"volume": "diagonal", "volume_stderr": "diagonal_stderr"})
+        pick = diagonal[key + ["from", "volume", "volume stderr"]].rename(
+            columns={"volume": "diagonal", "volume stderr": "diagonal stderr"})
         merged = cross.merge(pick, on=key + ["from"], how="left")
-        d, d_err = merged["diagonal"].to_numpy(float), merged["diagonal_stderr"].to_numpy(float)
+        d, d_err = merged["diagonal"].to_numpy(float), merged["diagonal stderr"].to_numpy(float)
     if np.isnan(d).any():
         row = merged[np.isnan(d)].iloc[0]
         raise InputError(f"no diagonal peak of {row['from']} for the cross peak {row['from']}->{row['to']} "
                          f"at t_m = {row[_TIME]:g} s", source="table")
-    c, c_err = merged["volume"].to_numpy(float), merged["volume_stderr"].to_numpy(float)
+    c, c_err = merged["volume"].to_numpy(float), merged["volume stderr"].to_numpy(float)
     if method == "cross/(cross+diagonal)":
         total = c + d
         intensity = c / total
@@ -459,8 +461,8 @@ def normalize(table: Any, *, method: str = "cross/(cross+diagonal)",
         intensity = c / d
         error = np.hypot(c_err / d, c * d_err / d ** 2)
     merged["pair"] = merged["from"] + "->" + merged["to"]
-    merged["intensity"], merged["intensity_stderr"] = intensity, error
-    keep = group + [_TIME, "pair", "from", "to", "intensity"] + (["intensity_stderr"] if has_error else [])
+    merged["intensity"], merged["intensity stderr"] = intensity, error
+    keep = group + [_TIME, "pair", "from", "to", "intensity"] + (["intensity stderr"] if has_error else [])
     keep += [c for c in ("spectrum",) if c in merged]
     return merged[keep].sort_values(["pair", *group, _TIME], kind="stable").reset_index(drop=True)
 
@@ -524,6 +526,6 @@ def t1_correct(table: Any, *, T1_s: Mapping[str, float], cross_peaks: str = "jum
         ratio = np.where(small, 1.0 - x / 2, -np.expm1(-np.where(small, 1.0, x)) / np.where(small, 1.0, x))
         factor = np.exp(-r_from * t) * ratio
     frame["volume"] = frame["volume"].to_numpy(float) / factor
-    if "volume_stderr" in frame:
-        frame["volume_stderr"] = frame["volume_stderr"].to_numpy(float) / factor
+    if "volume stderr" in frame:
+        frame["volume stderr"] = frame["volume stderr"].to_numpy(float) / factor
     return frame
