@@ -112,8 +112,8 @@ def looks_like_powder_scan(path: Path | None, lines: Sequence[str]) -> bool:
     """
     try:
         first = _first_data_line(lines)
-        if first is None:
-            return False
+        if first is None or any(ln.startswith("BANK") for ln in lines[:first]):
+            return False  # nothing numeric, or a GSAS file (its 2θ is in centidegrees)
         sep = detect_separator(lines[first])
         rows = [ln for ln in lines[first:first + _CHECKED_ROWS + 1] if ln.strip()]
         if len(rows) > _CHECKED_ROWS:
