@@ -395,6 +395,27 @@ def test_xrdml_refusals(tmp_path, change, message):
     assert "bad.xrdml" in str(info.value)
 
 
+def test_xrdml_descending_scan_and_listed_positions(tmp_path):
+    from ssbkit.io.xrdml import XrdmlReader
+
+    path = _xrdml(tmp_path / "down.xrdml", np.array([11.0, 10.5, 10.0]), [3, 2, 1])
+    (p,) = XrdmlReader().read(path)
+    assert p.two_theta.tolist() == [10.0, 10.5, 11.0] and p.intensity.tolist() == [1, 2, 3]
+    assert p.metadata["reversed"] is True
+    text = path.read_text().replace("<startPosition>11.0</startPosition>\n     <endPosition>10.0"
+                                    "</endPosition>", "<listPositions>12 12.5 13.25</listPositions>")
+    path.write_text(text)
+    (p,) = XrdmlReader().read(path)
+    assert p.two_theta.tolist() == [12, 12.5, 13.25]
+
+
+def test_gsas_text_named_raw_is_gsas_not_bruker(tmp_path):
+    x, y = _truth(n=30)
+    path = tmp_path / "gsas.raw"
+    path.write_text(_gsas_text(x, y, "STD"))
+    assert read_pattern(path).metadata["format"] == "gsas-powder"
+
+
 def test_xrdml_truncated_and_rocking_curve(tmp_path):
     from ssbkit.io.xrdml import XrdmlReader
 

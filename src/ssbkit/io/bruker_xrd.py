@@ -31,6 +31,10 @@ agree on them; no vendor specification is public):
 A ``.raw`` is also what Rigaku, Philips and STOE call their (different) files, and GSAS's
 text data: the content, not the extension, decides. A file cut short, or a zip without its
 RawData member, is an ``InputError`` naming the file.
+
+>>> reader = BrukerRawReader()
+>>> reader.sniff(None, b"RAW4.00\\x00..."), reader.sniff(None, b"title\\nBANK 1 2 1 CONST")
+(True, False)
 """
 
 from __future__ import annotations

@@ -22,6 +22,13 @@ The file rarely states the wavelength (it lives in the instrument parameter file
 ``key = value`` about the sample and the time per step fill the metadata; the title is kept
 as ``metadata["title"]``. Written here rather than taken from GSAS-II because GSAS-II is not
 installable from PyPI; its reader keeps nchan − 1 STD points, this one keeps nchan.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "p.gsa"
+>>> _ = path.write_text("title\\nBANK 1 3 1 CONST 1000 2 0 0 STD\\n     179 3   147     165\\n")
+>>> (p,) = GsasPowderReader().read(path)
+>>> p.two_theta.tolist(), p.intensity.tolist(), p.sigma.round(2).tolist()
+([10.0, 10.02, 10.04], [179.0, 147.0, 165.0], [13.38, 7.0, 12.85])
 """
 
 from __future__ import annotations

@@ -23,6 +23,15 @@ continuous scan, or the speed itself (s) for a step scan; intensities in ``cps``
 multiplied by it to give counts per step, and stay in cps (said in
 ``metadata["intensity"]``) when the file does not give the time. The file does not state the
 Kα2/Kα1 ratio: 0.5 is used and ``metadata["wavelengths"]`` says so.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "s.ras"
+>>> _ = path.write_text('*RAS_DATA_START\\n*RAS_HEADER_START\\n*MEAS_SCAN_UNIT_Y "counts"\\n'
+...                     '*RAS_HEADER_END\\n*RAS_INT_START\\n28.40 5107 11.23\\n28.42 5479 1\\n'
+...                     '*RAS_INT_END\\n*RAS_DATA_END\\n')
+>>> (p,) = RasReader().read(path)
+>>> p.intensity.tolist(), p.metadata["intensity"]
+([57351.61, 5479.0], 'counts per step (counted × attenuation factor)')
 """
 
 from __future__ import annotations

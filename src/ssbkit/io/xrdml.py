@@ -27,6 +27,19 @@ Radiation: Kα1 and Kα2 with the file's ratio, or Kα1 alone when ``usedWavelen
 file without it is refused. A scan that does not move 2θ (an omega rocking curve) is
 refused. Each scan becomes one pattern; a descending scan is turned round
 (``metadata["reversed"]``). Read with the standard library's ElementTree (no dependency).
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "s.xrdml"
+>>> _ = path.write_text(
+...     '<xrdMeasurements xmlns="http://www.xrdml.com/XRDMeasurement/1.5"><xrdMeasurement>'
+...     '<usedWavelength intended="K-Alpha 1"><kAlpha1>1.5405980</kAlpha1></usedWavelength>'
+...     '<scan scanAxis="Gonio"><dataPoints><positions axis="2Theta"><startPosition>10'
+...     '</startPosition><endPosition>10.04</endPosition></positions><commonCountingTime>'
+...     '1.5</commonCountingTime><intensities unit="counts">412 422 393</intensities>'
+...     '</dataPoints></scan></xrdMeasurement></xrdMeasurements>')
+>>> (p,) = XrdmlReader().read(path)
+>>> p.two_theta.tolist(), p.wavelengths, p.metadata["time_per_step_s"]
+([10.0, 10.02, 10.04], ((1.540598, 1.0),), 1.5)
 """
 
 from __future__ import annotations
