@@ -611,3 +611,15 @@ def test_sniff_never_raises(name, tmp_path):
     (tmp_path / "junk.bin").write_bytes(rng.bytes(200))
     for head in heads:
         assert reader.sniff(tmp_path / "junk.bin", head) in (True, False)
+
+
+def test_table_reader_leaves_a_bare_three_column_scan_to_xrd_xy(tmp_path):
+    # regression: the impedance table reader took 2θ, I, σ columns for f, Z', Z''
+    from ssbkit.io.table import TableReader
+
+    x, y = _truth(n=60)
+    path = tmp_path / "scan.csv"
+    path.write_text("".join(f"{a:.2f},{b:.0f},{np.sqrt(b):.2f}\n" for a, b in zip(x, y, strict=True)))
+    head = path.read_bytes()
+    assert not TableReader().sniff(path, head) and XY.sniff(path, head)
+    assert read_pattern(path).metadata["format"] == "xrd-xy"
