@@ -21,13 +21,16 @@ convention (FullProf's, in degrees 2θ), whatever file they came from:
 
 GSAS-II instrument files use σ² [centideg²] and γ [centideg] with X the 1/cosθ and Y the
 tanθ term; ``Instrument.from_gsas`` converts: FWHM² = 8 ln2 · σ² / 10⁴, X_ours = Y_gsas / 100,
-Y_ours = X_gsas / 100.
+Y_ours = X_gsas / 100. GSAS-II's ``Polariz.`` P weights the term without cos²2θ (at azimuth 0,
+P + (1 − P)·cos²2θ), so K = 1 − P.
 
 Examples
 --------
 >>> p = Pattern([10.0, 10.02, 10.04], [412, 422, 393], wavelengths=ANODES["CuKa"])
 >>> p.sigma.round(2).tolist(), p.metadata["sigma"], p.wavelength
 ([20.3, 20.54, 19.82], 'poisson', 1.540593)
+>>> Pattern([10.0, 10.02], [5, 6], wavelengths=0.41391).wavelengths
+((0.41391, 1.0),)
 >>> ins = Instrument.from_gsas(U=7.21, V=-3.61, W=3.61, X=0.0, Y=0.0, wavelengths=ANODES["CuKa"])
 >>> round(ins.U, 5), round(ins.W, 5)
 (0.004, 0.002)
@@ -128,7 +131,9 @@ class Pattern:
                 i = int(np.flatnonzero(s <= 0)[0])
                 raise InputError(f"standard errors must be > 0; point {i} has {s[i]:g}", source=where)
             metadata.setdefault("sigma", "file")
-        lines = wavelengths_from(self.wavelengths, source=where) if len(self.wavelengths) else ()
+        given = self.wavelengths
+        lines = () if given is None or (not isinstance(given, str | float | int) and len(given) == 0) \
+            else wavelengths_from(given, source=where)
         for name, array in (("two_theta", x), ("intensity", y), ("sigma", s)):
             array.flags.writeable = False
             object.__setattr__(self, name, array)
@@ -185,10 +190,10 @@ class Instrument:
     def from_gsas(cls, *, U: float, V: float, W: float, X: float = 0.0, Y: float = 0.0,
                   zero: float = 0.0, polarization: float = 0.5, SH_L: float = 0.0,
                   wavelengths: Any = ANODES["CuKa"], source: str = "") -> Instrument:
-        """From GSAS-II's σ² [centideg²] U, V, W and γ [centideg] X (1/cosθ), Y (tanθ); zero [deg]."""
+        """From GSAS-II's σ² [centideg²] U, V, W, γ [centideg] X (1/cosθ), Y (tanθ), zero [deg], P."""
         k = _FWHM2_PER_CENTIDEG2_SIGMA2
         return cls(wavelengths=wavelengths, U=U * k, V=V * k, W=W * k, X=Y / 100.0, Y=X / 100.0,
-                   zero=zero, polarization=polarization, asymmetry=SH_L, source=source)
+                   zero=zero, polarization=1.0 - polarization, asymmetry=SH_L, source=source)
 
     def gaussian_fwhm(self, two_theta: Any) -> np.ndarray:
         """Caglioti Gaussian FWHM [deg] at ``two_theta`` [deg] (0 where U·tan²θ + V·tanθ + W < 0)."""
