@@ -37,6 +37,12 @@ reader                    files                                                 
 ``basytec-txt``           Basytec text export                                    ``cycler_text``
 ``novonix-csv``           Novonix CSV export                                     ``cycler_text``
 ``pressure-log``          stack-pressure logs (time + pressure or force)         ``pressure``
+``bruker-nmr``            Bruker TopSpin experiment folder, fid/ser, pdata/N     ``bruker_nmr``
+``xrd-xy``                2θ–intensity(–σ) columns: .xy, .xye, .csv, .dat       ``xrd_text``
+``gsas-powder``           GSAS powder data .gsa/.gss/.XRA/.fxye (STD/ESD/FXYE)   ``gsas``
+``panalytical-xrdml``     PANalytical .xrdml                                     ``xrdml``
+``rigaku-ras/-rasx``      Rigaku .ras text and .rasx (zip)                       ``rigaku``
+``bruker-brml/-raw``      Bruker .brml (zip) and .raw v3/v4 (binary)             ``bruker_xrd``
 ========================  =====================================================  ============
 
 Cycler readers return one ``ssbkit.cycling.CyclingRecord`` per channel, with Battery Data
@@ -47,6 +53,12 @@ own names with one ``UnknownColumnWarning``, so a new software version never sto
 from being read. A cycling record's ``start_time`` is ISO 8601, with its UTC offset where
 the file reveals it (Neware .ndax: local start time against UTC unix time); otherwise
 ``metadata["timezone"]`` says the instrument's clock was taken as UTC.
+
+Powder-diffraction readers return one ``ssbkit.xrd.Pattern`` per scan (2θ [deg], counts,
+σ where the file gives it, and the radiation lines where it names them); ``read_pattern`` keeps
+one and adds the file's hash. ``read_instrument`` reads GSAS-II ``.instprm`` and GSAS ``.prm``
+instrument files into an ``ssbkit.xrd.Instrument``. The Bruker NMR reader returns an
+``ssbkit.nmr.FID`` (raw ``fid``/``ser``) or an ``ssbkit.nmr.NMRSpectrum`` (processed ``pdata``).
 
 Conventions shared by all readers (see ``ssbkit.io._build``):
 
@@ -82,6 +94,7 @@ __all__ = [
     "read",
     "read_chronoamperometry",
     "read_cycling",
+    "read_instrument",
     "read_nmr",
     "read_pattern",
     "read_pressure",
@@ -149,6 +162,13 @@ def read_pressure(path: str | PathLike[str], **options: Any) -> Any:
     from ssbkit.io.pressure import read_pressure as _read_pressure
 
     return _read_pressure(path, **options)
+
+
+def read_instrument(path: str | PathLike[str], **options: Any) -> Any:
+    """The ``ssbkit.xrd.Instrument`` of a GSAS-II ``.instprm`` or GSAS ``.prm`` file."""
+    from ssbkit.io.xrd_instrument import read_instrument as _read_instrument
+
+    return _read_instrument(path, **options)
 
 
 def read_pattern(path: str | PathLike[str], *, scan: int | None = None, **options: Any) -> Any:
