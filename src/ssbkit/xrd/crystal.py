@@ -64,7 +64,7 @@ import numpy as np
 
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import frozen_array
-from ssbkit.xrd.formfactors import element_of, form_factor
+from ssbkit.xrd.formfactors import electrons, element_of, form_factor
 
 __all__ = [
     "Phase",
@@ -156,13 +156,15 @@ class SymmetryOperations:
 
     def orbit(self, xyz: Sequence[float]) -> np.ndarray:
         """The distinct positions (k, 3) in [0, 1) equivalent to ``xyz``."""
-        key = tuple(int(round(v / _POSITION_TOL)) for v in xyz)
+        key = tuple(float(v) for v in xyz)  # exact: a refined coordinate must move every image
         cached = self._orbits.get(key)
         if cached is None:
-            images = np.mod(self.rotations @ np.asarray(xyz, dtype=float) + self.translations, 1.0)
+            images = np.mod(self.rotations @ np.asarray(key) + self.translations, 1.0)
             codes = np.mod(np.round(images / _POSITION_TOL).astype(np.int64), round(1 / _POSITION_TOL))
             _, first = np.unique(codes, axis=0, return_index=True)
             cached = frozen_array(images[np.sort(first)])
+            if len(self._orbits) > 512:  # a refinement of positions makes a new key every step
+                self._orbits.clear()
             self._orbits[key] = cached
         return cached
 
@@ -236,7 +238,7 @@ class Site:
             raise InputError("species must map element symbols to occupancies, e.g. {'S': 1.0}", source=where)
         species = {}
         for symbol, occupancy in self.species.items():
-            element_of(symbol)  # refuses what is not an element or ion symbol
+            electrons(symbol)  # refuses what is not an element or ion with a form factor
             value = float(occupancy)
             if not math.isfinite(value) or value < 0:
                 raise InputError(f"occupancy of {symbol} must be finite and >= 0, got {occupancy!r}",
@@ -691,7 +693,7 @@ def _read_cif(path: str | PathLike[str], *, name: str | None, biso: float, block
             raise InputError(f"no data block {block!r}; blocks: {', '.join(keys)}", source=source)
         data = blocks[block].data
     else:
-        with_atoms = [k for k in keys if "_atom_site_fract_x" in blocks[k].data]
+        with_atoms = [k for k in keys if "_atom_site_fract_x" in blocks[k].data] or keys
         if block >= len(with_atoms):
             raise InputError(f"{len(with_atoms)} data block(s) with atom sites, asked for block {block}",
                              source=source)
@@ -802,9 +804,6 @@ def _cif_species(text: str, source: str) -> str:
     letters, charge = match.group(1), match.group(2) or ""
     for candidate in (letters[:1].upper() + letters[1:].lower(), letters[:1].upper()):
         try:
-            element_of(candidate)
-            from ssbkit.xrd.formfactors import electrons
-
             electrons(candidate)
         except InputError:
             continue
