@@ -181,6 +181,31 @@ class NMRSpectrum:
             index.append(np.flatnonzero((axis >= lo) & (axis <= hi)))
         return self.data[np.ix_(*index)] if self.ndim == 2 else self.data[index[0]]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: ``ndim``, ``shape``, ``ppm`` (one list per dimension), ``intensity`` and metadata."""
+        from ssbkit.core.results import to_json_safe
+
+        return to_json_safe({"ndim": self.ndim, "shape": list(self.shape),
+                             "ppm": [a.tolist() for a in self.ppm], "intensity": self.data.tolist(),
+                             "metadata": self.metadata, "source": self.source})
+
+    def report(self) -> str:
+        """A few lines: dimensions, nuclei, ppm ranges, the tallest point, the processing steps."""
+        nuclei = self.metadata.get("nucleus") or ("?",) * self.ndim
+        lines = [f"NMR spectrum {self.source or ''}".rstrip()]
+        for k, axis in enumerate(self.ppm):
+            name = "F2" if k == self.ndim - 1 and self.ndim == 2 else ("F1" if self.ndim == 2 else "F")
+            nucleus = nuclei[k] if k < len(nuclei) else "?"
+            lines.append(f"  {name} ({nucleus}): {axis.size} points, {axis[0]:.3f} to {axis[-1]:.3f} ppm")
+        top = np.unravel_index(int(np.argmax(self.data)), self.shape)
+        where = ", ".join(f"{self.ppm[k][i]:.3f}" for k, i in enumerate(top))
+        lines.append(f"  maximum {self.data[top]:.4g} at {where} ppm")
+        steps = [step.get("step", "?") for step in self.metadata.get("processing", ())
+                 if isinstance(step, dict)]
+        if steps:
+            lines.append("  processing: " + ", ".join(steps))
+        return "\n".join(lines)
+
     def to_frame(self) -> Any:
         """1D: columns ``chemical shift [ppm]`` and ``intensity [a.u.]``; 2D: a long table."""
         import pandas as pd
