@@ -249,3 +249,22 @@ def test_bad_input_is_named():
         exsy_volumes(s, sites={})
     with pytest.raises(InputError, match="no half-width"):
         exsy_volumes(s, sites=SITES, box_ppm={"Li2S": 0.3})
+
+
+# -- with the simulator and the exchange fit --------------------------------------------------------
+
+def test_simulated_three_site_exchange_rates_come_back_through_fitted_volumes():
+    from ssbkit.nmr.exchange import fit_exchange
+    from ssbkit.nmr.simulate import simulate_exsy_spectra
+
+    rates = {("Li2S", "LiI"): 2.0, ("LPSC", "LiI"): 0.5, ("Li2S", "LPSC"): 0.2}
+    populations = {"Li2S": 0.3, "LPSC": 0.5, "LiI": 0.2}
+    spectra = simulate_exsy_spectra(tuple(populations), tuple(populations.values()), rates,
+                                    mixing_times_s=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0], linewidth_ppm=0.6,
+                                    noise=0.005, rng=1)
+    fitted = fit_exchange(exsy_volumes(spectra, method="fit").table, populations=populations)
+    boxed = fit_exchange(exsy_volumes(spectra, box_ppm=0.5).table, populations=populations)
+    for pair, k in rates.items():
+        assert fitted.rate(*pair).value == pytest.approx(k, rel=0.05)
+    # Li2S and LPSC, 1.02 ppm apart with 0.6 ppm lines, spill into each other's boxes
+    assert abs(boxed.rate("Li2S", "LPSC").value - 0.2) > 0.1 * 0.2
