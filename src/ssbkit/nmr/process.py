@@ -22,9 +22,12 @@ function of its own, and every step appends its settings to ``metadata["processi
   (TopSpin's 1/SSB: 0 a pure sine, 0.5 a cosine); ``cos2`` is ``sine-squared`` with s = 0.5.
   They are one-line formulas, written here so that the same weights serve the indirect
   dimension of a 2D, whose points come in pairs.
-- Digital filter: Bruker's group delay (GRPDLY points) is removed with
-  ``nmrglue.bruker.rm_dig_filter``, without rounding the delay (rounding would leave a
-  first-order phase of up to 360°).
+- Digital filter: Bruker's group delay (GRPDLY points, often fractional: 67.987 on the shared
+  COSY) is a time shift, a phase linear in the offset from the carrier. It is undone here by
+  that linear phase on the signed DFT frequencies. ``nmrglue.bruker.rm_dig_filter`` rounds the
+  delay down by default (leaving up to 360° of first-order phase) and otherwise shifts with the
+  unsigned frequencies 0…N−1, which for a fractional delay adds 360°·(fraction − 1) of
+  zero-order phase to one half of the spectrum only (−7° at GRPDLY 67.98; the tests measure it).
 
 **2D** (array order: F1 indirect, F2 direct). F2 is apodised, zero filled, transformed and
 phased row by row; the phase in F2 comes from the first increment (t1 = 0), autophased unless
@@ -77,6 +80,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -150,23 +154,27 @@ def _step(container: Any, **step: Any) -> dict[str, Any]:
 
 
 def remove_digital_filter(fid: FID) -> FID:
-    """The FID without the Bruker digital filter's group delay (``fid.group_delay`` points)."""
+    """The FID without the Bruker digital filter's group delay (``fid.group_delay`` points).
+
+    The FID is shifted back by the delay (a linear phase exp(2πi·f·g) on its signed DFT
+    frequencies f, a whole or fractional number g of points), and the last ⌈g⌉ points, which
+    then hold the filter's rise before t = 0, are dropped.
+    """
     fid = _fid(fid)
-    if fid.group_delay == 0:
+    delay = fid.group_delay
+    if delay == 0:
         return dataclasses.replace(fid, metadata=_step(fid, step="remove_digital_filter", group_delay=0.0,
                                                        note="no group delay: nothing removed"))
-    try:
-        import nmrglue as ng
-    except ImportError:
-        raise DependencyError('removing the digital filter needs nmrglue: pip install "ssbkit[nmr]"') \
-            from None
-    if fid.shape[-1] <= fid.group_delay + 8:
-        raise InputError(f"{fid.shape[-1]} points are too few to remove a group delay of "
-                         f"{fid.group_delay:g} points", source=fid.source or "fid")
-    data = ng.bruker.rm_dig_filter(np.array(fid.data), 1, 20, grpdly=fid.group_delay, truncate_grpdly=False)
+    n = fid.shape[-1]
+    drop = math.ceil(delay)
+    if n <= drop + 8:
+        raise InputError(f"{n} points are too few to remove a group delay of {delay:g} points",
+                         source=fid.source or "fid")
+    shift = np.exp(2j * np.pi * delay * np.fft.fftfreq(n))
+    data = np.fft.ifft(np.fft.fft(fid.data, axis=-1) * shift, axis=-1)[..., : n - drop]
     return dataclasses.replace(fid, data=data, group_delay=0.0,
-                               metadata=_step(fid, step="remove_digital_filter", group_delay=fid.group_delay,
-                                              points_left=int(data.shape[-1])))
+                               metadata=_step(fid, step="remove_digital_filter", group_delay=delay,
+                                              points_left=n - drop))
 
 
 def _window(n: int, sw: float, window: str, lb: float, gb: float, offset: float) -> np.ndarray:
@@ -310,7 +318,10 @@ def _peak_minima(real: np.ndarray, scale: float, peak: int, width: int) -> float
 
 
 def _find_phase(z: np.ndarray, method: str, first_order: bool, peak_width: int) -> tuple[float, float]:
-    from scipy.optimize import minimize, minimize_scalar
+    try:
+        from scipy.optimize import minimize, minimize_scalar
+    except ImportError:
+        raise DependencyError('automatic phasing needs scipy: pip install "ssbkit[nmr]"') from None
 
     scale = float(np.abs(z).max()) or 1.0
     peak = int(np.argmax(np.abs(z)))
