@@ -1,0 +1,125 @@
+"""Phase identification: the synthetic three-phase argyrodite pattern (truth in its README), a
+simulated Li2TiS3 + TiS2 cathode pattern, and negative controls (background only; a phase that
+is not in the library)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ssbkit.core.errors import InputError
+from ssbkit.testing import shared_data
+from ssbkit.xrd.crystal import Phase, Site, SymmetryOperations
+from ssbkit.xrd.data import ANODES, Instrument, Pattern
+from ssbkit.xrd.identify import PRECURSORS, identify
+from ssbkit.xrd.simulate import simulate_pattern
+from ssbkit.xrd.structures import BUILTIN_PHASES, li2tis3, licl, tis2
+
+ARGYRODITE = "Li5.5PS4.5Cl0.8Br0.7"
+
+
+def _synth3():
+    """synth3.xy: 2θ, counts, esd; Cu Kα1/Kα2 (its README)."""
+    data = np.loadtxt(shared_data("xrd", "synthetic_argyrodite", "synth3.xy"))
+    return Pattern(data[:, 0], data[:, 1], data[:, 2], wavelengths=ANODES["CuKa"], source="synth3.xy")
+
+
+@pytest.fixture(scope="module")
+def synth3_result():
+    return identify(_synth3())
+
+
+def test_synth3_identifies_argyrodite_licl_li2s(synth3_result):
+    r = synth3_result
+    assert [m.name for m in r.phases] == [ARGYRODITE, "LiCl", "Li2S"]
+    # README truth: 90.0 / 6.0 / 4.0 wt %
+    for match, truth in zip(r.phases, (90.0, 6.0, 4.0), strict=True):
+        assert match.weight_fraction.value == pytest.approx(truth, abs=1.0)
+        assert match.weight_fraction.unit == "%"
+    # README truth: a = 9.8532, 5.1300, 5.7080 Å; zero +0.02°
+    for match, a in zip(r.phases, (9.8532, 5.1300, 5.7080), strict=True):
+        assert match.cell[0] == pytest.approx(a, abs=2e-3)
+    assert r.zero == pytest.approx(0.02, abs=0.01)
+    assert {m.name for m in r.impurities} == {"LiCl", "Li2S"}
+    assert r.unexplained_peaks.size == 0
+
+
+def test_synth3_rejects_the_phases_that_are_not_there(synth3_result):
+    absent = {m.name: m for m in synth3_result.candidates if not m.detected}
+    assert {"LiBr", "LiI", "TiS2", "Li2TiS3"} <= set(absent)
+    for name in ("LiBr", "LiI", "TiS2"):
+        assert absent[name].detection_limit < 1.0  # "not detected (< x %)", x well below the 4 % of Li2S
+        assert "not detected (<" in absent[name].describe()
+    # the Li6PS5Cl model is an alternative to the truth model, not a fourth phase
+    assert "Li6PS5Cl" in absent
+
+
+def test_synth3_with_its_cifs():
+    folder = ("xrd", "synthetic_argyrodite")
+    cifs = [shared_data(*folder, name) for name in ("argyrodite.cif", "LiCl.cif", "Li2S.cif")]
+    r = identify(_synth3(), library={"argyrodite": cifs[0], "LiCl": cifs[1], "Li2S": cifs[2]})
+    fractions = {m.name: m.weight_fraction.value for m in r.phases}
+    assert fractions == pytest.approx({"argyrodite": 90.0, "LiCl": 6.0, "Li2S": 4.0}, abs=1.0)
+
+
+def test_simulated_cathode_identifies_li2tis3_and_tis2():
+    instrument = Instrument(U=0.004, V=-0.002, W=0.002, X=0.02, Y=0.05)
+    pattern = simulate_pattern([li2tis3(a=5.07), tis2()], weight_fractions=[0.75, 0.25],
+                               instrument=instrument, background=[300.0, -50.0, 20.0], peak_counts=3000,
+                               rng=3)
+    r = identify(pattern)
+    assert [m.name for m in r.phases] == ["Li2TiS3", "TiS2"]
+    assert [m.weight_fraction.value for m in r.phases] == pytest.approx([75.0, 25.0], abs=2.0)
+    assert r.phases[0].cell[0] == pytest.approx(5.07, abs=2e-3)
+    assert r.impurities == ()
+
+
+def test_background_only_identifies_nothing():
+    rng = np.random.default_rng(1)
+    x = np.arange(10.0, 90.0, 0.02)
+    hump = 300 - 1.5 * (x - 10) + 40 * np.exp(-(((x - 20) / 8) ** 2))  # an amorphous-looking hump
+    r = identify(Pattern(x, rng.poisson(hump).astype(float), wavelengths=ANODES["CuKa"]))
+    assert r.success and r.phases == () and r.peaks.size == 0
+    assert "nothing identified" in r.message
+    assert len(r.candidates) == len(BUILTIN_PHASES)
+
+
+def test_a_phase_outside_the_library_is_not_forced_into_it():
+    """Negative control: primitive-cubic CsCl has lines (100, 110, 111, …) that no library phase
+    makes; nothing is detected and its peaks are reported as unexplained."""
+    cubic = SymmetryOperations.from_generators(["z,x,y", "y,-x,-z", "-x,-y,-z"], centring="P")
+    cscl = Phase(name="CsCl", a=4.123, space_group="Pm-3m", space_group_number=221, operations=cubic,
+                 sites=[Site("Cs", {"Cs": 1}, (0, 0, 0)), Site("Cl", {"Cl": 1}, (0.5, 0.5, 0.5))])
+    pattern = simulate_pattern([cscl], weight_fractions=[1.0], background=[200.0], rng=5)
+    r = identify(pattern)
+    assert r.phases == ()
+    assert r.unexplained_peaks.size >= 8
+    # and with CsCl in the library it is found
+    assert [m.name for m in identify(pattern, library=[cscl, licl()]).phases] == ["CsCl"]
+
+
+def test_result_is_strict_json(synth3_result):
+    doc = json.loads(synth3_result.to_json())
+    assert doc["phases"][0]["weight_fraction"]["unit"] == "%"
+    frame = synth3_result.to_frame()
+    assert list(frame["phase"][:3]) == [ARGYRODITE, "LiCl", "Li2S"]
+    assert "weight fraction [%]" in frame.columns
+
+
+def test_precursors_are_the_field_s_list():
+    assert set(PRECURSORS) == {"Li2S", "LiCl", "LiBr", "LiI", "P2S5", "Li3PS4"}
+
+
+def test_bad_input_is_named():
+    x = np.arange(20.0, 40.0, 0.02)
+    bare = Pattern(x, np.full(x.size, 100.0))
+    with pytest.raises(InputError, match="wavelength"):
+        identify(bare)
+    with pytest.raises(InputError, match=r"library\[0\]"):
+        identify(bare, wavelength="CuKa", library=[42])
+    with pytest.raises(InputError, match="no intensities"):
+        identify(Pattern(x, np.zeros(x.size)), wavelength="CuKa")
+    with pytest.raises(InputError, match="max_phases"):
+        identify(bare, wavelength="CuKa", max_phases=0)
