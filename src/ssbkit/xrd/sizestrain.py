@@ -82,6 +82,7 @@ from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate, Result, frozen_array, make_provenance
 from ssbkit.core.validate import in_range, one_of, positive, positive_int
 from ssbkit.xrd.data import Instrument, Pattern, wavelengths_from
+from ssbkit.xrd.profile import pseudo_voigt, tch  # registers the TCH citation
 
 __all__ = ["PeakFit", "PeakFitResult", "PeakList", "ScherrerResult", "SizeStrainResult",
            "WilliamsonHallResult", "fit_peaks", "integral_breadth", "pick_peaks", "scherrer", "sizestrain",
@@ -104,12 +105,6 @@ citations.register(
     "in the determination of crystallite size, J. Appl. Cryst. 11 (1978) 102–113.",
     "10.1107/S0021889878012844",
 )
-citations.register(
-    "thompson1987tch",
-    "P. Thompson, D. E. Cox, J. B. Hastings, Rietveld refinement of Debye–Scherrer synchrotron "
-    "X-ray data from Al2O3, J. Appl. Cryst. 20 (1987) 79–83.",
-    "10.1107/S0021889887087090",
-)
 
 BREADTHS = ("fwhm", "integral")
 SHAPES = ("pseudo-voigt", "gaussian", "lorentzian")
@@ -123,17 +118,8 @@ _MIN_POINTS_PER_PARAMETER = 2
 
 # -- profile algebra ---------------------------------------------------------------------------
 
-def _pseudo_voigt(x: np.ndarray, center: float, fwhm: float, eta: float) -> np.ndarray:
-    u = (x - center) / fwhm
-    lorentz = (2.0 / (math.pi * fwhm)) / (1.0 + 4.0 * u * u)
-    gauss = (2.0 * _SQRT_LN2_PI / fwhm) * np.exp(-4.0 * math.log(2.0) * u * u)
-    return eta * lorentz + (1.0 - eta) * gauss
-
-
 def _tch_fwhm(fwhm_g: float, fwhm_l: float) -> float:
-    g, lo = fwhm_g, fwhm_l
-    total = sum(c * g ** (5 - k) * lo ** k for k, c in enumerate(_TCH_FWHM))
-    return total ** 0.2
+    return float(tch(fwhm_g, fwhm_l)[0])
 
 
 def integral_breadth(fwhm: float, eta: float) -> float:
@@ -466,7 +452,7 @@ def _model(params: np.ndarray, x: np.ndarray, n: int, lines: list[tuple[float, f
         for ratio, weight in lines:
             cl = c if ratio == 1.0 else _line_position(c, ratio)
             if math.isfinite(cl):
-                out = out + weight * area * _pseudo_voigt(x, cl, fwhm, eta)
+                out = out + weight * area * pseudo_voigt(x, cl, fwhm, eta)
     return out
 
 
@@ -649,7 +635,7 @@ def fit_peaks(pattern: Pattern, *, peaks: Sequence[float] | None = None, window_
                 "instrument": None if instrument is None else _instrument_dict(instrument)}
     provenance = make_provenance("ssbkit.xrd.sizestrain.fit_peaks", settings=settings,
                                  inputs={"two_theta": pattern.two_theta, "intensity": pattern.intensity},
-                                 citations=("thompson1987tch",))
+                                 citations=("thompson1987",))
     model = np.full(pattern.two_theta.shape, np.nan)
     if not picked:
         return PeakFitResult(success=False, message=f"no peak stands {threshold:g} standard errors "
@@ -869,7 +855,7 @@ def sizestrain(pattern: Pattern, *, peaks: Sequence[float] | None = None,
     settings = {"breadth": breadth, "K": K, "weighted": weighted, **fits.provenance.settings}
     provenance = make_provenance("ssbkit.xrd.sizestrain.sizestrain", settings=settings,
                                  inputs={"two_theta": pattern.two_theta, "intensity": pattern.intensity},
-                                 citations=("thompson1987tch", "scherrer1918", "williamson1953",
+                                 citations=("thompson1987", "scherrer1918", "williamson1953",
                                             "langford1978"))
     if not good:
         lam = _wavelength_of(fits, wavelength) if (wavelength is not None or fits.wavelengths) else math.nan
