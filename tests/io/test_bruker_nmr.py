@@ -285,6 +285,26 @@ def test_pdata_without_procs_or_with_the_wrong_size(tmp_path):
     _raises(tmp_path / "1", "pdata/2", processed=True, procno=2)
 
 
+@pytest.mark.parametrize("xdim", [(4, 8), (2, 4)])
+def test_2rr_with_and_without_submatrices(tmp_path, xdim):
+    pdata = tmp_path / "1" / "pdata" / "1"
+    pdata.mkdir(parents=True)
+    matrix = np.arange(4 * 8).reshape(4, 8) * 3 - 40  # F1 x F2
+    _jcamp(pdata / "procs", SI=8, XDIM=xdim[1], OFFSET=10.0, SW_p=800.0, SF=100.0, NC_proc=2, BYTORDP=0,
+           DTYPP=0)
+    _jcamp(pdata / "proc2s", SI=4, XDIM=xdim[0], OFFSET=50.0, SW_p=400.0, SF=25.0, NC_proc=2)
+    # TopSpin stores 2rr as submatrices of XDIM(F1) x XDIM(F2) points, block after block
+    blocks = [matrix[a: a + xdim[0], b: b + xdim[1]]
+              for a in range(0, 4, xdim[0]) for b in range(0, 8, xdim[1])]
+    (pdata / "2rr").write_bytes(np.concatenate([blk.ravel() for blk in blocks]).astype("<i4").tobytes())
+    spectrum = read_bruker(pdata)
+    assert spectrum.shape == (4, 8) and np.array_equal(spectrum.data, matrix * 4.0)  # 2**NC_proc
+    assert spectrum.ppm[0].tolist() == [50.0, 46.0, 42.0, 38.0]  # 400 Hz / (25 MHz * 4) = 4 ppm a point
+    assert spectrum.ppm[1][:2].tolist() == [10.0, 9.0]
+    (pdata / "proc2s").unlink()
+    _raises(pdata, "needs proc2s")
+
+
 def test_options_checked():
     with pytest.raises(InputError, match="procno"):
         read_bruker(".", procno=0)

@@ -140,6 +140,14 @@ def test_autophase_recovers_a_zero_order_error(method, error):
     assert spectrum.data.min() > -0.02 * spectrum.data.max()
 
 
+def test_phasing_needs_signal_and_an_imaginary_part():
+    silent = fourier_transform(FID(np.zeros(64), spectral_width_Hz=SW, observe_MHz=MHZ, carrier_ppm=0.0))
+    with pytest.raises(InputError, match="no signal"):
+        process(FID(np.zeros(64), spectral_width_Hz=SW, observe_MHz=MHZ, carrier_ppm=0.0))
+    with pytest.raises(InputError, match="imaginary part"):
+        phase(NMRSpectrum(silent.data, silent.ppm), 10.0)
+
+
 def test_unphased_spectrum_is_not_absorptive():  # the negative control of the test above
     fid = lines_fid([(1200.0, 0.05, 1.0), (-800.0, 0.03, 0.6)], phase_deg=37.0, noise=0.002, rng=11)
     spectrum = process(fid, window="none", phase=None)

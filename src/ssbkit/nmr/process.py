@@ -304,6 +304,8 @@ def phase(spectrum: NMRSpectrum, p0: float = 0.0, p1: float = 0.0) -> NMRSpectru
 def _acme(real: np.ndarray, scale: float) -> float:
     r = real / scale
     d = np.abs(np.diff(r))
+    if d.sum() == 0:
+        return float(1000.0 * np.sum(np.minimum(r, 0.0) ** 2))
     p = d / d.sum()
     entropy = -np.sum(p[p > 0] * np.log(p[p > 0]))
     return float(entropy + 1000.0 * np.sum(np.minimum(r, 0.0) ** 2))
@@ -323,7 +325,9 @@ def _find_phase(z: np.ndarray, method: str, first_order: bool, peak_width: int) 
     except ImportError:
         raise DependencyError('automatic phasing needs scipy: pip install "ssbkit[nmr]"') from None
 
-    scale = float(np.abs(z).max()) or 1.0
+    scale = float(np.abs(z).max())
+    if scale == 0 or z.size < 3:
+        raise InputError("the spectrum holds no signal to phase", source="spectrum")
     peak = int(np.argmax(np.abs(z)))
     k = np.arange(z.size) / z.size
 
