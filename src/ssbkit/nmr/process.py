@@ -28,6 +28,10 @@ function of its own, and every step appends its settings to ``metadata["processi
   delay down by default (leaving up to 360° of first-order phase) and otherwise shifts with the
   unsigned frequencies 0…N−1, which for a fractional delay adds 360°·(fraction − 1) of
   zero-order phase to one half of the spectrum only (−7° at GRPDLY 67.98; the tests measure it).
+- First point: ``first_point`` scales the t = 0 point before the FFT. A sampled FID's DFT
+  carries a constant offset of half that point; 0.5 removes it. The default is 1 in 1D and in
+  F2 (as TopSpin does for digitally filtered data) and 0.5 in F1, where the offset would
+  otherwise become a ridge through every F2 line (2 % of the peak on the test spectra).
 
 **2D** (array order: F1 indirect, F2 direct). F2 is apodised, zero filled, transformed and
 phased row by row; the phase in F2 comes from the first increment (t1 = 0), autophased unless
@@ -45,6 +49,11 @@ given. The rows then become one complex t1 signal per F2 point, by the quadratur
 - ``States-TPPI``: as States, with the sign of increment j alternating, (−1)^j.
 - ``echo-antiecho``: rows 2j (echo, exp(−iΩ1t1)) and 2j+1 (antiecho, exp(+iΩ1t1)) become
   cosine (A + E)/2 and sine (A − E)/(2i) rows, then as States.
+
+The F1 signs of TPPI, States and echo–antiecho follow these definitions and are checked on
+synthetic data built to them; on real data, QF by the COSY's diagonal and States-TPPI by the
+shared 27Al{31P} HMQC, whose Al–O–P peak lands at 27Al 35–41 ppm and 31P −24 to −30 ppm
+(mirrored F1 would put 31P near +20 ppm).
 
 A ser whose acquisition stopped early (``metadata["td"][0]`` below the rows stored) is cut to
 the rows acquired, rounded down to whole increments.
