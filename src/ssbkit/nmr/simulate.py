@@ -111,9 +111,9 @@ def simulate_buildup(
     if (times < 0).any():
         raise InputError("mixing times must be ≥ 0 s", source="mixing_times_s")
     a = positive("plateau", plateau)
-    length = positive("length_um", length_um) if m.needs_length else None
     if m.needs_length and length_um is None:
         raise InputError(f"the {m.name!r} model needs length_um", source="length_um")
+    length = positive("length_um", length_um) if m.needs_length else None
     sigma = non_negative("noise", noise)
     noise_model = one_of("noise_model", noise_model, ("plateau", "proportional"))
     generator = _generator(rng, sigma)
