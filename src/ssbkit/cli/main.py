@@ -19,6 +19,8 @@ GROUPS: dict[str, str] = {
     "eis": "ssbkit.cli.eis:eis",
     "cycling": "ssbkit.cli.cycling:cycling",
     "pressure": "ssbkit.cli.pressure:pressure",
+    "xrd": "ssbkit.cli.xrd:xrd",
+    "nmr": "ssbkit.cli.nmr:nmr",
 }
 
 
