@@ -219,7 +219,7 @@ class _Layout:
     n_lines: int
     shared_width: bool
     free_eta: bool
-    components: tuple[tuple[int, float, int], ...]  # (line, offset [ppm], area parameter)
+    components: tuple[tuple[int, float], ...]  # (line, offset [ppm]): centre lines first, then sidebands
     n_baseline: int
 
     @property
@@ -252,7 +252,8 @@ def _evaluate(theta: np.ndarray, x: np.ndarray, xn: np.ndarray, layout: _Layout,
     model = np.zeros_like(x)
     per_line = np.zeros((layout.n_lines, x.size))
     jac = np.zeros((x.size, layout.size)) if jacobian else None
-    for line, offset, area_index in layout.components:
+    for c, (line, offset) in enumerate(layout.components):
+        area_index = layout.area0 + c
         w = theta[layout.width(line)]
         eta = theta[layout.eta0 + line] if layout.free_eta else fixed_eta
         area = theta[area_index]
@@ -384,58 +385,23 @@ def deconvolve(
 
     rate, orders = _sideband_settings(sidebands, spectrum.metadata)
     observe = _observe_MHz(spectrum.metadata, sidebands) if orders else math.nan
-    components: list[tuple[int, float, int]] = []
-    n_sideband_areas = 0
-    for k in range(n_lines):
-        components.append((k, 0.0, -1))
-    for k in range(n_lines):
-        for n in range(1, orders + 1):
-            for sign in (-1.0, 1.0):
-                offset = sign * n * rate / observe
-                if x_lo <= starts[k] + offset <= x_hi:
-                    components.append((k, offset, -1))
-                    n_sideband_areas += 1
+    components = [(k, 0.0) for k in range(n_lines)]
+    components += [(k, sign * n * rate / observe) for k in range(n_lines) for n in range(1, orders + 1)
+                   for sign in (-1.0, 1.0) if x_lo <= starts[k] + sign * n * rate / observe <= x_hi]
     n_baseline = {None: 0, "constant": 1, "linear": 2}[baseline]
-    free_eta = shape == "pseudo-voigt"
-    probe = _Layout(n_lines, shared_width, free_eta, (), n_baseline)
-    components = [(line, offset, probe.area0 + i) for i, (line, offset, _) in enumerate(components)]
-    layout = _Layout(n_lines, shared_width, free_eta, tuple(components), n_baseline)
+    layout = _Layout(n_lines, bool(shared_width), shape == "pseudo-voigt", tuple(components), n_baseline)
     if x.size <= layout.size:
-        raise InputError(f"{x.size} points cannot fix {layout.size} parameters "
-                         f"({n_lines} line(s), {n_sideband_areas} sideband(s), {n_baseline} baseline "
-                         "term(s)); widen the region or fit fewer lines",
+        raise InputError(f"{x.size} points cannot fix {layout.size} parameters ({n_lines} line(s), "
+                         f"{len(components) - n_lines} sideband(s), {n_baseline} baseline term(s)); "
+                         "widen the region or fit fewer lines",
                          source="region" if region is not None else where)
 
     # Scale intensities to about 1 so that areas, widths and positions are alike for the optimiser.
     scale = float(np.abs(y).max()) or 1.0
     ys = y / scale
-    centre, half_span = (x_hi + x_lo) / 2.0, (x_hi - x_lo) / 2.0
-    xn = (x - centre) / half_span
-    floor = float(np.percentile(ys, 5)) if baseline else 0.0
+    xn = (x - (x_hi + x_lo) / 2.0) / ((x_hi - x_lo) / 2.0)
     fixed_eta = {"lorentzian": 1.0, "gaussian": 0.0, "pseudo-voigt": 0.5}[shape]
-    theta0, lower, upper = (np.zeros(layout.size) for _ in range(3))
-    widths = []
-    for k, p in enumerate(starts):
-        index = int(np.argmin(np.abs(x - p)))
-        gap = min([abs(p - q) for j, q in enumerate(starts) if j != k] or [2 * half_span])
-        reach = max(gap / 2.0, 2 * step)
-        theta0[k], lower[k], upper[k] = p, max(p - reach, x_lo), min(p + reach, x_hi)
-        widths.append(float(np.clip(_half_width(x, ys, index, floor), 3 * step, half_span)))
-        height = max(float(ys[index]) - floor, 1e-3)
-        unit_height = float(_profile(np.array([0.0]), 0.0, widths[-1], fixed_eta)[0][0])
-        theta0[layout.area0 + k] = height / unit_height
-    w_values = [float(np.median(widths))] if shared_width else widths
-    for i, w in enumerate(w_values):
-        theta0[layout.width0 + i], lower[layout.width0 + i], upper[layout.width0 + i] = w, step, 4 * half_span
-    if free_eta:
-        theta0[layout.eta0:layout.area0], upper[layout.eta0:layout.area0] = 0.5, 1.0
-    upper[layout.area0:layout.baseline0] = np.inf
-    for line, offset, index in components:
-        if offset:
-            theta0[index] = 0.05 * theta0[layout.area0 + line]
-    if n_baseline:
-        theta0[layout.baseline0] = floor
-        lower[layout.baseline0:], upper[layout.baseline0:] = -np.inf, np.inf
+    theta0, lower, upper = _start(x, ys, starts, layout, fixed_eta, step)
 
     from scipy.optimize import least_squares
 
@@ -445,7 +411,6 @@ def deconvolve(
     def jac(theta: np.ndarray) -> np.ndarray:
         return _evaluate(theta, x, xn, layout, fixed_eta, jacobian=True)[1]
 
-    theta0 = np.clip(theta0, lower, upper)
     solution = least_squares(fun, theta0, jac=jac, bounds=(lower, upper), method="trf", x_scale="jac",
                              xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=200 * layout.size)
     theta = solution.x
@@ -498,6 +463,38 @@ def _digest(*arrays: np.ndarray) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def _start(x: np.ndarray, ys: np.ndarray, starts: Sequence[float], layout: _Layout, fixed_eta: float,
+           step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starting values and bounds: heights and half-height widths read off the data at each start."""
+    x_lo, x_hi = float(x.min()), float(x.max())
+    half_span = (x_hi - x_lo) / 2.0
+    floor = float(np.percentile(ys, 5)) if layout.n_baseline else 0.0
+    theta0, lower, upper = (np.zeros(layout.size) for _ in range(3))
+    widths = []
+    for k, p in enumerate(starts):
+        index = int(np.argmin(np.abs(x - p)))
+        # each line stays nearer its own start than its neighbours', so names keep to their lines
+        gap = min([abs(p - q) for j, q in enumerate(starts) if j != k] or [2 * half_span])
+        reach = max(gap / 2.0, 2 * step)
+        theta0[k], lower[k], upper[k] = p, max(p - reach, x_lo), min(p + reach, x_hi)
+        widths.append(float(np.clip(_half_width(x, ys, index, floor), 3 * step, half_span)))
+        height = max(float(ys[index]) - floor, 1e-3)
+        unit_height = float(_profile(np.array([0.0]), 0.0, widths[-1], fixed_eta)[0][0])
+        theta0[layout.area0 + k] = height / unit_height
+    for i, w in enumerate([float(np.median(widths))] if layout.shared_width else widths):
+        theta0[layout.width0 + i], lower[layout.width0 + i], upper[layout.width0 + i] = w, step, 4 * half_span
+    if layout.free_eta:
+        theta0[layout.eta0:layout.area0], upper[layout.eta0:layout.area0] = 0.5, 1.0
+    upper[layout.area0:layout.baseline0] = np.inf
+    for c, (line, offset) in enumerate(layout.components):
+        if offset:
+            theta0[layout.area0 + c] = 0.05 * theta0[layout.area0 + line]
+    if layout.n_baseline:
+        theta0[layout.baseline0] = floor
+        lower[layout.baseline0:], upper[layout.baseline0:] = -np.inf, np.inf
+    return np.clip(theta0, lower, upper), lower, upper
+
+
 def _pick(x: np.ndarray, y: np.ndarray, noise: float, min_snr: float) -> list[float]:
     from scipy.signal import find_peaks
 
@@ -540,8 +537,8 @@ def _lines(theta: np.ndarray, cov: np.ndarray, layout: _Layout, names: Sequence[
            fixed_eta: float) -> tuple[Line, ...]:
     n = layout.n_lines
     site = np.zeros((n, layout.size))  # site area = centre band + sidebands, a linear map of theta
-    for line, _, index in layout.components:
-        site[line, index] = 1.0
+    for c, (line, _) in enumerate(layout.components):
+        site[line, layout.area0 + c] = 1.0
     areas = site @ theta
     areas_cov = site @ cov @ site.T
     total = float(areas.sum())
@@ -556,7 +553,7 @@ def _lines(theta: np.ndarray, cov: np.ndarray, layout: _Layout, names: Sequence[
 
     out = []
     for k in range(n):
-        centre_index = layout.components[k][2]
+        centre_index = layout.area0 + k  # centre lines come first
         w_index = layout.width(k)
         e = layout.eta0 + k
         eta = (Estimate(theta[e], se(cov[e, e]), "1") if layout.free_eta
