@@ -249,3 +249,32 @@ def test_cif_that_does_not_parse_names_the_file(tmp_path):
         Phase.from_cif(no_cell)
     with pytest.raises(InputError, match="no such file"):
         Phase.from_cif(tmp_path / "missing.cif")
+
+
+ELEMENTS = ("H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se "
+            "Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy "
+            "Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu").split()
+
+
+def test_form_factors_at_zero_angle_count_the_electrons():
+    """f0(0) = Σa + c is Z to the table's accuracy: catches a mistyped a or c."""
+    from ssbkit.xrd.formfactors import electrons
+
+    for z, element in enumerate(ELEMENTS, start=1):
+        assert electrons(element) == pytest.approx(z, abs=0.02 if z <= 30 else 0.07), element
+    ions = (("Li+", 2), ("Na1+", 10), ("O2-", 10), ("F-", 10), ("Cl-", 18), ("Br1-", 36), ("I-", 54))
+    for ion, count in ions:
+        assert electrons(ion) == pytest.approx(count, abs=0.02), ion
+    assert electrons("Ti4+") == electrons("Ti")  # an ion not in the table falls back to its atom
+
+
+def test_form_factors_agree_with_pymatgens_independent_parametrisation():
+    """Within 4 % at s = 0.1 and 0.25 Å⁻¹ for Li…Pu: catches a mistyped b (H differs by more)."""
+    from ssbkit.xrd.formfactors import form_factor
+
+    for element in ELEMENTS[2:]:
+        ours = form_factor(element, [0.1, 0.25])
+        theirs = form_factor(element, [0.1, 0.25], table="pymatgen")
+        assert ours == pytest.approx(theirs, rel=0.04), element
+    with pytest.raises(InputError, match="unknown form-factor table"):
+        form_factor("S", 0.1, table="xyz")

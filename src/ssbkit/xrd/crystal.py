@@ -486,7 +486,18 @@ class Phase:
 
 
 def _operations_for_symbol(symbol: str, *, source: str) -> tuple[SymmetryOperations, int]:
-    """Operations of a space group in pymatgen's standard setting."""
+    """Operations of a space group in pymatgen's standard setting (one object per symbol, so
+    the phases of one group share its caches; pymatgen takes up to a second for a cubic group)."""
+    key = str(symbol).replace(" ", "")
+    if key not in _GROUPS:
+        _GROUPS[key] = _pymatgen_operations(key, source=source)
+    return _GROUPS[key]
+
+
+_GROUPS: dict[str, tuple[SymmetryOperations, int]] = {}
+
+
+def _pymatgen_operations(symbol: str, *, source: str) -> tuple[SymmetryOperations, int]:
     try:
         from pymatgen.symmetry.groups import SpaceGroup
     except ImportError as exc:
