@@ -278,3 +278,23 @@ def test_form_factors_agree_with_pymatgens_independent_parametrisation():
         assert ours == pytest.approx(theirs, rel=0.04), element
     with pytest.raises(InputError, match="unknown form-factor table"):
         form_factor("S", 0.1, table="xyz")
+
+
+@pytest.mark.parametrize(("number", "system"), [(1, "triclinic"), (14, "monoclinic"), (62, "orthorhombic"),
+                                                (123, "tetragonal"), (166, "trigonal"), (194, "hexagonal"),
+                                                (216, "cubic")])
+def test_crystal_system_from_the_operations_alone(number, system):
+    pytest.importorskip("pymatgen")
+    from pymatgen.symmetry.groups import SpaceGroup
+
+    ops = SpaceGroup.from_int_number(number).symmetry_ops
+    mine = SymmetryOperations([o.rotation_matrix for o in ops], [o.translation_vector for o in ops])
+    assert mine.crystal_system() == system
+
+
+def test_cif_with_operations_but_no_number_gets_it_from_the_symbol():
+    phase = Phase.from_cif(shared_data("xrd", "gsas2_pbso4", "PbSO4-Wyckoff.cif"))
+    assert phase.space_group_number == 62 and len(phase.operations) == 8
+    assert phase.free_cell_parameters() == {"a": 8.48, "b": 5.398, "c": 6.958}
+    assert [s.multiplicity for s in phase.sites] == [4, 4, 4, 4, 8]
+    assert phase.composition == pytest.approx({"Pb": 4, "S": 4, "O": 16})

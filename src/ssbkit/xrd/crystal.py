@@ -168,6 +168,25 @@ class SymmetryOperations:
             self._orbits[key] = cached
         return cached
 
+    def crystal_system(self) -> str:
+        """The crystal system of the point group, from the orders of its proper rotations.
+
+        >>> SymmetryOperations.from_xyz(["x,y,z", "-x,-y,z", "-x,y,-z", "x,-y,-z"]).crystal_system()
+        'orthorhombic'
+        """
+        proper = np.unique(self.rotations * np.linalg.det(self.rotations).round()[:, None, None], axis=0)
+        order = {3: 1, -1: 2, 0: 3, 1: 4, 2: 6}  # trace of a proper rotation → its order
+        counts = np.bincount([order[int(round(np.trace(r)))] for r in proper], minlength=7)
+        if counts[3] >= 8:
+            return "cubic"
+        if counts[6]:
+            return "hexagonal"
+        if counts[3]:
+            return "trigonal"
+        if counts[4]:
+            return "tetragonal"
+        return {0: "triclinic", 1: "monoclinic"}.get(int(counts[2]), "orthorhombic")
+
     def same_as(self, other: SymmetryOperations) -> bool:
         """True when both hold the same set of operations (order aside)."""
         mine = {_op_key(r, t) for r, t in self}
@@ -380,10 +399,12 @@ class Phase:
 
     @property
     def crystal_system(self) -> str:
-        """triclinic … cubic, from the space-group number (trigonal split by axes: 'rhombohedral')."""
+        """triclinic … cubic, from the space-group number, or from the rotations where the number
+        is not known (trigonal split by axes: 'rhombohedral')."""
         n = self.space_group_number
         if not n:
-            return "triclinic"
+            name = self.operations.crystal_system()
+            return "rhombohedral" if name == "trigonal" and abs(self.gamma - 120.0) > 1e-3 else name
         name = next(system for top, system in ((2, "triclinic"), (15, "monoclinic"), (74, "orthorhombic"),
                                                (142, "tetragonal"), (167, "trigonal"), (194, "hexagonal"),
                                                (230, "cubic")) if n <= top)
@@ -731,6 +752,11 @@ def _read_cif(path: str | PathLike[str], *, name: str | None, biso: float, block
     if xyz is not None:
         ops = SymmetryOperations.from_xyz(np.atleast_1d(xyz).tolist(), source=source)
         number = int(_cif_number(number, "space group number", source)) if number is not None else 0
+        if not number and symbol != "P1":
+            try:
+                number = _operations_for_symbol(symbol, source=source)[1]
+            except InputError:
+                number = 0  # the crystal system then comes from the operations
     else:
         ops, from_symbol = _operations_for_symbol(symbol, source=source)
         number = from_symbol if number is None else int(_cif_number(number, "space group number", source))
