@@ -150,6 +150,29 @@ class Pattern:
             return None
         return max(self.wavelengths, key=lambda line: line[1])[0]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: the columns, the radiation and the metadata."""
+        from ssbkit.core.results import to_json_safe
+
+        return to_json_safe({"points": len(self), "two_theta": self.two_theta.tolist(),
+                             "intensity": self.intensity.tolist(), "sigma": self.sigma.tolist(),
+                             "wavelengths": [list(line) for line in self.wavelengths],
+                             "metadata": self.metadata, "source": self.source})
+
+    def report(self) -> str:
+        """A few lines: range, step, counts, radiation."""
+        steps = np.diff(self.two_theta)
+        step = (f"step {steps.mean():.4g}°" if np.ptp(steps) <= 1e-6 * max(steps.mean(), 1e-12)
+                else f"steps {steps.min():.4g}–{steps.max():.4g}°")
+        radiation = ", ".join(f"{lam:.6g} Å × {w:g}" for lam, w in self.wavelengths) or "not given"
+        return "\n".join([
+            f"powder pattern {self.source}".rstrip(),
+            f"  {len(self)} points, 2θ {self.two_theta[0]:.4g}–{self.two_theta[-1]:.4g}°, {step}",
+            f"  counts {self.intensity.min():.6g}–{self.intensity.max():.6g} "
+            f"(σ: {self.metadata.get('sigma', '?')})",
+            f"  radiation: {radiation}",
+        ])
+
     def to_frame(self) -> Any:
         import pandas as pd
 
