@@ -118,6 +118,15 @@ def test_a_pair_left_out_has_no_rate():
     assert fit.rate("Li2S", "LPSC").value == 0.0 and len(fit.rates) == 4
 
 
+def test_a_pair_that_does_not_exchange_is_said_so_and_keeps_the_others_stderr():
+    rates = {("Li2S", "LPSC"): 1.0, ("Li2S", "LiI"): 3.0}
+    table = simulate_exchange(SITES, POPULATIONS, rates, mixing_times_s=MIXING, noise=0.005, rng=1)
+    fit = fit_exchange(table, populations=POPULATIONS)
+    assert "no exchange detected between LPSC–LiI" in fit.message
+    assert fit.rate("LPSC", "LiI").value < 1e-3 and math.isnan(fit.rate("LPSC", "LiI").stderr)
+    assert 0 < fit.rate("Li2S", "LiI").stderr < 0.1 * 3.0
+
+
 def test_with_standard_errors_the_right_model_passes_the_chi_square_test():
     table = simulate_exchange(SITES, POPULATIONS, RATES, mixing_times_s=MIXING, noise=0.005, rng=4,
                               stderr_column=True)

@@ -424,18 +424,23 @@ def fit_exchange(
     res = best
     chi2_n = float(np.sum(res.fun**2))
     dof = int(res.fun.size - res.x.size)
-    jtj = res.jac.T @ res.jac
+    # A rate that ran to ~0 (no exchange seen) leaves a null column in the Jacobian; the others'
+    # covariance comes from the rest, and that rate is reported without a stderr.
+    norms = np.linalg.norm(res.jac, axis=0)
+    live = norms > 1e-8 * norms.max()
+    cov = np.full((res.x.size, res.x.size), math.nan)
     try:
-        cov = np.linalg.inv(jtj)
+        cov[np.ix_(live, live)] = np.linalg.inv(res.jac[:, live].T @ res.jac[:, live])
     except np.linalg.LinAlgError:
-        cov = np.full(jtj.shape, math.nan)
+        pass
     weighted = data["err"] is not None
     if absolute_sigma and weighted:
         cov = cov / w_scale**2
     else:
-        cov = cov * (chi2_n / dof) if dof > 0 else np.full(jtj.shape, math.nan)
+        cov = cov * (chi2_n / dof) if dof > 0 else np.full(cov.shape, math.nan)
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     k, total, r1 = unpack(res.x)
+    dead = [f"{names[a]}–{names[b]}" for n, (a, b) in enumerate(pair_index) if not live[n]]
     rates = []
     for n, (a, b) in enumerate(pair_index):
         rates.append(ExchangeRate(names[a], names[b], Estimate(k[a, b], k[a, b] * se[n], "1/s")))
@@ -446,18 +451,20 @@ def fit_exchange(
     model = data["v"] + res.fun / w
     chi2 = chi2_n * w_scale**2
     p_value, lack = math.nan, None
-    message = "" if res.success else f"least squares did not converge: {res.message}"
+    notes = [] if res.success else [f"least squares did not converge: {res.message}"]
+    if dead:
+        notes.append(f"no exchange detected between {', '.join(dead)} (rate consistent with zero)")
     if weighted and dof > 0:
         from scipy.stats import chi2 as chi2_distribution
 
         p_value = float(chi2_distribution.sf(chi2, dof))
         lack = p_value < _LACK_OF_FIT_P
         if lack:
-            message = (f"the model does not describe the volumes: χ²/dof = {chi2 / dof:.3g}, "
-                       f"p = {p_value:.2g} (wrong populations, a missing site or pair, or T1 left out?)")
+            notes.append(f"the model does not describe the volumes: χ²/dof = {chi2 / dof:.3g}, "
+                         f"p = {p_value:.2g} (wrong populations, a missing site or pair, or T1 left out?)")
     scale = float(np.max(np.abs(data["v"])))
     return ExchangeFit(
-        success=bool(res.success), message=message, sites=names, populations=tuple(map(float, p)),
+        success=bool(res.success), message="; ".join(notes), sites=names, populations=tuple(map(float, p)),
         rates=tuple(rates), total=Estimate(total, total * se[n_pairs], "1"), R1=r1_est, R1_fitted=fit_r1,
         chi_square=chi2, reduced_chi_square=chi2 / dof if dof > 0 else math.nan, degrees_of_freedom=dof,
         relative_rms=float(np.sqrt(np.mean((model - data["v"]) ** 2)) / scale) if scale > 0 else math.nan,
