@@ -455,8 +455,9 @@ class Phase:
         return self.replace(**cell)
 
     def replace(self, **changes: Any) -> Phase:
-        """A new phase with ``name`` or cell parameters changed; the operations (and their
-        caches) and sites are shared, so this is cheap inside a refinement loop."""
+        """A new phase with ``name`` or cell parameters changed as given (no constraints:
+        ``with_cell`` keeps b = c = a in a cubic cell …); the operations (and their caches)
+        and sites are shared, so this is cheap inside a refinement loop."""
         allowed = {"name", "source", *_CELL_NAMES}
         unknown = set(changes) - allowed
         if unknown:
