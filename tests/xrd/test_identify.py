@@ -4,12 +4,14 @@ is not in the library)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from ssbkit.core.errors import InputError
+from ssbkit.io import read_pattern
 from ssbkit.testing import shared_data
 from ssbkit.xrd.crystal import Phase, Site, SymmetryOperations
 from ssbkit.xrd.data import ANODES, Instrument, Pattern
@@ -21,9 +23,9 @@ ARGYRODITE = "Li5.5PS4.5Cl0.8Br0.7"
 
 
 def _synth3():
-    """synth3.xy: 2θ, counts, esd; Cu Kα1/Kα2 (its README)."""
-    data = np.loadtxt(shared_data("xrd", "synthetic_argyrodite", "synth3.xy"))
-    return Pattern(data[:, 0], data[:, 1], data[:, 2], wavelengths=ANODES["CuKa"], source="synth3.xy")
+    """synth3.xy: 2θ, counts, esd; Cu Kα1/Kα2 (its README; the file itself does not say)."""
+    pattern = read_pattern(shared_data("xrd", "synthetic_argyrodite", "synth3.xy"))
+    return dataclasses.replace(pattern, wavelengths=ANODES["CuKa"])
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from scipy.special import voigt_profile
 
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate
+from ssbkit.io import read_instrument, read_pattern
 from ssbkit.testing import shared_data
 from ssbkit.xrd.data import ANODES, Instrument, Pattern
 from ssbkit.xrd.sizestrain import (
@@ -246,23 +247,11 @@ def test_a_failed_peak_is_not_used():
 
 # -- real data -------------------------------------------------------------------------------------
 
-def _read_gsas_std(path):
-    """The GSAS 'STD' bank of PBSO4.XRA: BANK line (start, step in centidegrees), 10 counts of 8
-    characters per line (a tiny reader for this test; ssbkit.io has the full one)."""
-    lines = path.read_text().splitlines()
-    head = next(i for i, line in enumerate(lines) if line.startswith("BANK"))
-    fields = lines[head].split()
-    n, start, step = int(fields[2]), float(fields[5]) / 100, float(fields[6]) / 100
-    fields8 = [line[k:k + 8] for line in lines[head + 1:] for k in range(0, 80, 8)]
-    counts = [float(f) for f in fields8 if f.strip()]
-    # INST_XRY.PRM: ICONS 1.5405 1.5443, Kα2/Kα1 0.5
-    return Pattern(start + step * np.arange(n), counts[:n], wavelengths=((1.5405, 1.0), (1.5443, 0.5)))
-
-
 def test_pbso4_peaks_fit_at_its_bragg_positions():
-    pattern = _read_gsas_std(shared_data("xrd", "gsas2_pbso4", "PBSO4.XRA"))
-    # INST_XRY.PRM, profile 3: GU, GV, GW = 2, -2, 5 centideg² (σ²)
-    instrument = Instrument.from_gsas(U=2.0, V=-2.0, W=5.0, wavelengths=pattern.wavelengths)
+    pattern = read_pattern(shared_data("xrd", "gsas2_pbso4", "PBSO4.XRA"))
+    # INST_XRY.PRM: Cu Kα1/Kα2 1.5405/1.5443 Å (0.5), Gaussian GU, GV, GW = 2, -2, 5 centideg²
+    instrument = read_instrument(shared_data("xrd", "gsas2_pbso4", "INST_XRY.PRM"))
+    assert not pattern.wavelengths  # the .XRA file does not say: the instrument's lines are used
     result = sizestrain(pattern, instrument=instrument)
     peaks = result.fits.peaks
     assert len(peaks) == 12 and all(p.success for p in peaks)
@@ -274,6 +263,7 @@ def test_pbso4_peaks_fit_at_its_bragg_positions():
     inv_d2 = (h / 8.48) ** 2 + (k / 5.398) ** 2 + (ell / 6.958) ** 2
     inv_d2 = inv_d2[inv_d2 > 0]
     bragg = 2 * np.degrees(np.arcsin(np.clip(1.5405 * np.sqrt(inv_d2) / 2, 0, 1)))
+    assert result.scherrer.wavelength == 1.5405
     offsets = np.array([p.position.value - bragg[np.argmin(np.abs(bragg - p.position.value))] for p in peaks])
     zero = float(np.median(offsets))  # the scan's zero shift (GSAS-II refines one too)
     assert abs(zero) < 0.1
