@@ -277,3 +277,40 @@ def test_bad_tables_are_refused_with_the_reason(tmp_path, text, match):
 def test_a_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_buildup_table(tmp_path / "absent.csv")
+
+
+# -- pairs, and the link to the exchange model ------------------------------------------------------
+
+def test_two_site_exchange_normalised_cross_over_cross_plus_diagonal_is_first_order():
+    # I_AB/(I_AA + I_AB) = p_B (1 − e^(−(k_AB + k_BA) t)): a first-order build-up with plateau p_B
+    from ssbkit.nmr.simulate import simulate_exchange
+
+    table = simulate_exchange(["A", "B"], {"A": 0.3, "B": 0.7}, {("A", "B"): 2.0}, mixing_times_s=TIMES)
+    volume = {(a, b): table.loc[(table["from"] == a) & (table["to"] == b), "volume"].to_numpy()
+              for a in "AB" for b in "AB"}
+    intensity = volume[("A", "B")] / (volume[("A", "B")] + volume[("A", "A")])
+    fit = fit_buildup(TIMES, intensity, model="first-order")
+    assert fit.k.value == pytest.approx(2.0 + 0.3 * 2.0 / 0.7, rel=1e-6)
+    assert fit.plateau.value == pytest.approx(0.7, rel=1e-6)
+
+
+def test_a_table_of_several_pairs_needs_a_choice(tmp_path):
+    one = simulate_buildup("first-order", mixing_times_s=TIMES, k_per_s=2.0, plateau=0.4)
+    two = simulate_buildup("first-order", mixing_times_s=TIMES, k_per_s=0.5, plateau=0.2)
+    text = "mixing_time [s],from,to,intensity\n" + "".join(
+        f"{t!r},{a},{b},{y!r}\n" for (a, b), frame in ((("Li2S", "LPSC"), one), (("Li2S", "LiI"), two))
+        for t, y in frame.itertuples(index=False))
+    table = read_buildup_table(write(tmp_path, text))
+    assert list(dict.fromkeys(table["pair"])) == ["Li2S->LPSC", "Li2S->LiI"]
+    with pytest.raises(InputError, match="2 pairs .Li2S->LPSC, Li2S->LiI.: choose one"):
+        fit_buildup_series(table, model="first-order")
+    result = fit_buildup_series(table, model="first-order", pair="Li2S->LiI")
+    assert result.pair == "Li2S->LiI" and result.fits[0].k.value == pytest.approx(0.5, rel=1e-6)
+    with pytest.raises(InputError, match="no pair 'LiI->LPSC'"):
+        fit_buildup_series(table, model="first-order", pair="LiI->LPSC")
+
+
+def test_a_single_mixing_time_of_one_pair_is_named(tmp_path):
+    text = "mixing_time [s],pair,intensity\n0.1,A->B,0.1\n1,A->B,0.3\n0.1,A->C,0.1\n"
+    with pytest.raises(InputError, match=r"single mixing time \(0.1 s\) of A->C"):
+        read_buildup_table(write(tmp_path, text))

@@ -28,11 +28,11 @@ change with temperature) or one for all.
 
 Which model and normalisation the study's sources used (the evidence)
 ------------------------------------------------------------------------
-Searched (ssbkit's stored-page, docs and code indexes, 2025) for Yu et al., Nat. Commun. 8,
-1086 (2017); Ganapathy et al., ACS Energy Lett. 4, 1092 (2019); Yu et al., JACS 138, 11192
-(2016); and the target study, Liu et al., Nat. Commun. (2021), "Quantification of the Li-ion
-diffusion over an interface coating in all-solid-state batteries via NMR measurements".
-What could be read:
+Searched (the stored pages, docs and code indexes open to ssbkit's authors) for Yu et al.,
+Nat. Commun. 8, 1086 (2017); Ganapathy et al., ACS Energy Lett. 4, 1092 (2019); Yu et al.,
+JACS 138, 11192 (2016); and the target study, Liu et al., Nat. Commun. (2021),
+"Quantification of the Li-ion diffusion over an interface coating in all-solid-state
+batteries via NMR measurements". What could be read:
 
 - Ganapathy 2019 (https://datapdf.com/download/peeking-across-grain-boundaries-in-a-solid-
   state-ionic-condu48af128287f403272b380ed40d95eeeb55721.html): the abstract only, "two-
@@ -54,6 +54,9 @@ population); and the normalisation f = I_AB/(I_AA + I_AB), cross over cross plus
 the same starting site, which cancels a common T1. The other models stay one option away,
 because D, and with a free plateau even Ea, depends on the choice (``../shared/reference``
 B.2: the same data give Ea = 0.103 eV with the sphere and 0.089 eV with the Gaussian).
+For two sites exchanging at first order that normalisation is exactly
+p_B(1 − e^(−(k_AB + k_BA)t)), the ``"first-order"`` model with k = k_AB + k_BA and A = p_B,
+which ties these fits to ``ssbkit.nmr.exchange``.
 
 Examples
 --------
@@ -91,6 +94,7 @@ __all__ = [
     "MIXING_TIME",
     "INTENSITY",
     "INTENSITY_STDERR",
+    "PAIR",
     "TEMPERATURE",
     "BuildupFit",
     "BuildupSeriesFit",
@@ -99,6 +103,7 @@ __all__ = [
     "arrhenius_rate",
     "fit_buildup",
     "fit_buildup_series",
+    "noise_estimate",
     "read_buildup_table",
 ]
 
@@ -108,6 +113,7 @@ MIXING_TIME = "mixing_time [s]"
 INTENSITY = "intensity"
 INTENSITY_STDERR = "intensity stderr"
 TEMPERATURE = "temperature [K]"
+PAIR = "pair"
 _SCAN_DECADES = 6.0
 _SCAN_POINTS = 241
 # An intensity below −max(3 × noise, 5 % of the plateau) is a sign or phasing error, not noise.
@@ -234,6 +240,7 @@ class BuildupSeriesFit(Result):
 
     model: str
     fits: tuple[BuildupFit, ...]
+    pair: str | None = None
     arrhenius: RateArrhenius | None = None
     global_fit: GlobalArrheniusFit | None = None
     Ea: Estimate | None = None
@@ -254,7 +261,8 @@ class BuildupSeriesFit(Result):
         return pd.DataFrame(rows)
 
     def _report_lines(self) -> list[str]:
-        lines = [f"  model: {self.model}, {len(self.fits)} curve(s)"]
+        of = f" of {self.pair}" if self.pair else ""
+        lines = [f"  model: {self.model}, {len(self.fits)} curve(s){of}"]
         lines += [f"  {fit.temperature_K if fit.temperature_K is not None else '-'} K: "
                   f"{'D' if fit.D is not None else 'k'} = {fit.rate}, A = {fit.plateau}" for fit in self.fits]
         if self.Ea is not None:
@@ -570,7 +578,10 @@ def _as_frame(table: Any) -> Any:
     import pandas as pd
 
     if isinstance(table, pd.DataFrame):
-        return table
+        # row numbers in messages are positions: a fresh index, the caller's frame untouched
+        out = table.reset_index(drop=True)
+        out.attrs = dict(table.attrs)
+        return out
     if isinstance(table, Mapping):
         try:
             return pd.DataFrame({str(k): np.asarray(v) for k, v in table.items()})
@@ -578,6 +589,13 @@ def _as_frame(table: Any) -> Any:
             raise InputError(f"the columns cannot form one table: {exc}", source="table") from None
     raise InputError("must be a table (pandas DataFrame or a mapping of columns), got "
                      f"{type(table).__name__}", source="table")
+
+
+def _pairs(frame: Any) -> list[tuple[str | None, Any]]:
+    if PAIR in frame.columns:
+        labels = frame[PAIR].astype(str).to_numpy()
+        return [(str(p), frame[labels == p]) for p in dict.fromkeys(labels)]
+    return [(None, frame)]
 
 
 def _groups(frame: Any) -> list[tuple[float | None, Any]]:
@@ -607,9 +625,12 @@ def _validate_frame(frame: Any, source: str) -> None:
         raise InputError("temperatures must be > 0 K", source=source)
     if INTENSITY_STDERR in frame.columns and (frame[INTENSITY_STDERR].to_numpy(float) <= 0).any():
         raise InputError(f"column {INTENSITY_STDERR!r} must be > 0", source=source)
-    for temperature, group in _groups(frame):
-        at = f" at {temperature:g} K" if temperature is not None else ""
-        rows = np.arange(len(frame))[frame.index.get_indexer(group.index)]
+    curves = [(pair, temperature, group) for pair, part in _pairs(frame)
+              for temperature, group in _groups(part)]
+    for pair, temperature, group in curves:
+        at = (f" of {pair}" if pair is not None else "") + (
+            f" at {temperature:g} K" if temperature is not None else "")
+        rows = frame.index.get_indexer(group.index)
         times = group[MIXING_TIME].to_numpy(float)
         distinct = np.unique(times)
         if distinct.size < 2:
@@ -653,6 +674,7 @@ def fit_buildup_series(
     arrhenius: bool = False,
     shared_plateau: bool = False,
     absolute_sigma: bool = False,
+    pair: str | None = None,
     source: str | None = None,
 ) -> BuildupSeriesFit:
     """One fit per temperature of a build-up table, the Arrhenius line of the rates and, with
@@ -661,12 +683,27 @@ def fit_buildup_series(
     ``table``: a DataFrame (``read_buildup_table``, ``simulate_buildup``) or a mapping with the
     columns ``mixing_time [s]``, ``intensity``, optionally ``intensity stderr`` (weights) and
     ``temperature [K]``. ``T1_s`` may be one value or one per temperature (a mapping).
-    ``shared_plateau`` (global fit only): one A for all temperatures instead of one each.
+    ``shared_plateau`` (global fit only): one A for all temperatures instead of one each. A
+    table with a ``pair`` column (``"from->to"``, as ``ssbkit.nmr.volumes.normalize`` writes)
+    holds one curve per pair: choose one with ``pair=``.
     """
     m = get_model(model)
     frame = _as_frame(table)
     where = source or str(getattr(frame, "attrs", {}).get("source", "") or "table")
     _validate_frame(frame, where)
+    if PAIR in frame.columns:
+        pairs = [p for p, _ in _pairs(frame)]
+        if pair is None and len(pairs) > 1:
+            raise InputError(f"the table holds {len(pairs)} pairs ({', '.join(pairs)}): choose one "
+                             "with pair=", source=where)
+        chosen = pairs[0] if pair is None else str(pair)
+        if chosen not in pairs:
+            raise InputError(f"no pair {chosen!r}; the table holds {', '.join(pairs)}", source="pair")
+        frame = frame[frame[PAIR].astype(str).to_numpy() == chosen]
+        where = f"{where} ({chosen})"
+        pair = chosen
+    elif pair is not None:
+        raise InputError("the table has no 'pair' column", source="pair")
     fits = []
     for temperature, group in _groups(frame):
         err = group[INTENSITY_STDERR].to_numpy(float) if INTENSITY_STDERR in group.columns else None
@@ -694,7 +731,7 @@ def fit_buildup_series(
     return BuildupSeriesFit(
         success=all(f.success for f in fits) and (global_fit is None or global_fit.success),
         message="; ".join(notes + ([global_fit.message] if global_fit and global_fit.message else [])),
-        model=m.name, fits=tuple(fits), arrhenius=line, global_fit=global_fit,
+        model=m.name, pair=pair, fits=tuple(fits), arrhenius=line, global_fit=global_fit,
         Ea=None if chosen is None else chosen.activation_energy,
         prefactor=None if chosen is None else chosen.prefactor,
         Ea_method="" if chosen is None else ("global fit" if global_fit is not None else "weighted line"
@@ -786,6 +823,7 @@ _MIXING_NAMES = {"mixing time", "mixing_time", "mixing", "tmix", "t mix", "t_mix
 _INTENSITY_NAMES = {"intensity", "normalised intensity", "normalized intensity"}
 _STDERR_NAMES = {"intensity stderr", "intensity error", "intensity_stderr", "stderr"}
 _TEMPERATURE_NAMES = {"temperature", "temp", "t"}
+_PAIR_NAMES = {"pair", "from", "to"}
 
 
 def read_buildup_table(path: str | PathLike[str]) -> Any:
@@ -818,6 +856,9 @@ def read_buildup_table(path: str | PathLike[str]) -> Any:
     for column in raw.columns:
         name, unit = parse_label(str(column).strip())
         key = name.strip().lower()
+        if key in _PAIR_NAMES:
+            roles[key] = (column, "")
+            continue
         for role, names in (("mixing", _MIXING_NAMES), ("intensity", _INTENSITY_NAMES),
                             ("stderr", _STDERR_NAMES), ("temperature", _TEMPERATURE_NAMES)):
             if key in names or key.replace("_", " ") in names:
@@ -841,6 +882,11 @@ def read_buildup_table(path: str | PathLike[str]) -> Any:
             raise InputError(f"column {str(column)!r}, row {int(bad[0]) + 1}: not a finite number "
                              f"({raw[column].iloc[int(bad[0])]!r})", source=where)
         out[target] = _to_canonical(values, unit, kind, str(column), where)
+    if "pair" in roles:
+        out[PAIR] = raw[roles["pair"][0]].astype(str).str.strip().to_numpy()
+    elif "from" in roles and "to" in roles:
+        out[PAIR] = (raw[roles["from"][0]].astype(str).str.strip() + "->"
+                     + raw[roles["to"][0]].astype(str).str.strip()).to_numpy()
     out.attrs["source"] = str(where)
     _validate_frame(out, str(where))
     return out
