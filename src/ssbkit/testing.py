@@ -78,7 +78,7 @@ def assert_estimate_close(
 
 def assert_element_balance(recipe: Any, *, rtol: float = 1e-9) -> None:
     """Assert that the precursors of ``recipe`` supply its target and by-products exactly."""
-    from ssbkit.synthesis.formula import parse_formula
+    from ssbkit.core.formula import parse_formula
 
     def atoms(lines: Any) -> dict[str, float]:
         total: dict[str, float] = {}

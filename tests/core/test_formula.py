@@ -1,4 +1,4 @@
-"""Formula parsing, composition and molar mass (ssbkit.synthesis.formula).
+"""Formula parsing, composition and molar mass (ssbkit.core.formula).
 
 Expected molar masses are summed here by hand from the CIAAW 2021 abridged standard
 atomic weights typed in below, never taken from the code under test.
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssbkit import InputError
-from ssbkit.synthesis import ATOMIC_WEIGHTS, Formula, molar_mass, parse_formula
+from ssbkit.core.formula import ATOMIC_WEIGHTS, Formula, molar_mass, parse_formula
 
 # CIAAW 2021 abridged standard atomic weights [g/mol] (conventional values for Li, S, Cl, Br,
 # H, O, which have interval weights).

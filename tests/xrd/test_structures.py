@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ssbkit.core.errors import InputError
-from ssbkit.synthesis.formula import molar_mass
+from ssbkit.core.formula import molar_mass
 from ssbkit.testing import shared_data
 from ssbkit.xrd.crystal import Phase, SymmetryOperations, reflections, structure_factors
 from ssbkit.xrd.structures import BUILTIN_PHASES, argyrodite, builtin_phase, li6ps5cl

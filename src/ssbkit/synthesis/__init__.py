@@ -1,7 +1,7 @@
 """Synthesis planning: formulas, precursor recipes, ball-mill plans and milling dose."""
 
+from ssbkit.core.formula import ATOMIC_WEIGHTS, Formula, molar_mass, parse_formula
 from ssbkit.synthesis.dose import MillingDose, milling_dose
-from ssbkit.synthesis.formula import ATOMIC_WEIGHTS, Formula, molar_mass, parse_formula
 from ssbkit.synthesis.grid import MillingGrid, mill_grid
 from ssbkit.synthesis.milling import (
     BALL_MATERIALS,

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ssbkit.core.errors import InputError
+from ssbkit.core.formula import Formula, parse_formula
 from ssbkit.core.results import Estimate, Result, make_provenance
 from ssbkit.core.units import label
 from ssbkit.core.validate import in_range, positive
-from ssbkit.synthesis.formula import Formula, parse_formula
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -370,7 +370,7 @@ class Phase:
     @property
     def cell_mass(self) -> float:
         """Mass of the cell's content [g/mol per cell]: Σ occupancy × multiplicity × atomic weight (= Z·M)."""
-        from ssbkit.synthesis.formula import ATOMIC_WEIGHTS
+        from ssbkit.core.formula import ATOMIC_WEIGHTS
 
         total = 0.0
         for site in self.sites:

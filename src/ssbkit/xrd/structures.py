@@ -156,7 +156,7 @@ def argyrodite(composition: str | None = None, *, y: float | None = None,
 
 
 def _argyrodite_composition(composition: str) -> tuple[float, dict[str, float]]:
-    from ssbkit.synthesis.formula import parse_formula
+    from ssbkit.core.formula import parse_formula
 
     amounts = dict(parse_formula(composition).composition)
     p = amounts.pop("P", 0.0)
