@@ -56,7 +56,19 @@ from ssbkit.core import citations
 from ssbkit.core.errors import InputError
 from ssbkit.core.validate import finite_array, positive
 
-__all__ = ["MODELS", "BuildupModel", "ModelParameter", "UM2_TO_CM2", "get_model"]
+__all__ = [
+    "MODELS",
+    "UM2_TO_CM2",
+    "BuildupModel",
+    "ModelParameter",
+    "cube_shape",
+    "first_order_shape",
+    "gaussian_shape",
+    "get_model",
+    "slab_shape",
+    "sphere_shape",
+    "sqrt_shape",
+]
 
 UM2_TO_CM2 = 1e-8  # 1 µm² in cm²
 _SHORT_TIME_LIMIT = 0.1  # x below which the short-time series are used
