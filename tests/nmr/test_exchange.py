@@ -254,3 +254,26 @@ def test_t1_options_are_checked():
     with pytest.raises(InputError, match="2 T1 values for 3 sites"):
         fit_exchange(table, populations=POPULATIONS, T1_s=[1.0, 2.0])
     assert math.isnan(fit_exchange(table, populations=POPULATIONS, T1_s=50.0).p_value)
+
+
+def test_populations_from_the_shortest_mixing_time_are_the_equilibrium_magnetisations():
+    from ssbkit.nmr.exchange import populations_from_diagonal
+
+    # fast exchange: by 50 ms a third of each diagonal has moved, yet the sums keep M0
+    table = simulate_exchange(["Li2S", "LPSC", "LiI"], [0.3, 0.5, 0.2],
+                              {("Li2S", "LiI"): 2.0, ("LiI", "LPSC"): 5.0, ("Li2S", "LPSC"): 0.2},
+                              mixing_times_s=[0.05, 0.5, 5.0])
+    found = populations_from_diagonal(table)
+    assert found == pytest.approx({"Li2S": 0.3, "LPSC": 0.5, "LiI": 0.2}, abs=1e-12)
+    diagonal = table[(table["from"] == table["to"]) & (table["mixing_time [s]"] == 0.05)]
+    naive = diagonal["volume"].to_numpy() / diagonal["volume"].sum()
+    assert abs(naive[2] - 0.2) > 0.01  # the diagonal alone would be wrong
+
+
+def test_populations_need_every_site_positive():
+    from ssbkit.nmr.exchange import populations_from_diagonal
+
+    table = simulate_exchange(["A", "B"], [0.5, 0.5], {("A", "B"): 1.0}, mixing_times_s=[0.1, 1.0])
+    table.loc[table["from"] == "B", "volume"] = -1.0
+    with pytest.raises(InputError, match="give the populations"):
+        populations_from_diagonal(table)

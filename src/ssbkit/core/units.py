@@ -227,7 +227,7 @@ CANONICAL: dict[str, str] = {
     "voltage": "V",
     "current": "mA",
     "pressure": "MPa",
-    "diffusion coefficient": "m²/s",
+    "diffusion coefficient": "cm²/s",  # as solid-state ionics and NMR papers quote it
     "velocity": "m/s",
 }
 

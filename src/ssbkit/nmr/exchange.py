@@ -66,6 +66,7 @@ __all__ = [
     "fit_exchange",
     "kinetic_matrix",
     "rate_constants",
+    "populations_from_diagonal",
     "read_exchange_table",
 ]
 
@@ -554,6 +555,37 @@ def exchange_matrix_inversion(volumes: Any, mixing_time_s: float | None = None, 
                                              "total": m_total},
                                    inputs={"volumes": matrix}, citations=("perrin1990", "jeener1979")),
     )
+
+
+def populations_from_diagonal(table: Any) -> dict[str, float]:
+    """Site populations from a long-form volume table: at the shortest mixing time, the sum of
+    every peak that starts at a site (its diagonal and its cross peaks), normalised.
+
+    Exchange moves magnetisation between sites but conserves it, so these sums are the
+    equilibrium magnetisations M0 exactly, up to the longitudinal relaxation during the
+    shortest mixing time (a factor exp(−t/T1) per site, ≈ 1 when t ≪ T1). The diagonal
+    alone would lose what has already left the site.
+
+    >>> from ssbkit.nmr.simulate import simulate_exchange
+    >>> v = simulate_exchange(["A", "B"], [0.3, 0.7], {("A", "B"): 5.0}, mixing_times_s=[0.05, 1.0])
+    >>> {k: round(p, 6) for k, p in populations_from_diagonal(v).items()}
+    {'A': 0.3, 'B': 0.7}
+    """
+    import pandas as pd
+
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
+    where = str(getattr(frame, "attrs", {}).get("source", "") or "table")
+    for column in (MIXING_TIME, FROM, TO, VOLUME):
+        if column not in frame.columns:
+            raise InputError(f"no {column!r} column", source=where)
+    t = frame[MIXING_TIME].to_numpy(float)
+    first = frame[t == t.min()]
+    sums = first.groupby(FROM, sort=False)[VOLUME].sum()
+    if (sums <= 0).any() or len(sums) < 2:
+        raise InputError(f"the peaks at the shortest mixing time ({t.min():g} s) do not give a positive "
+                         "magnetisation for every site; give the populations", source=where)
+    total = float(sums.sum())
+    return {str(site): float(v) / total for site, v in sums.items()}
 
 
 # -- the long-form table ---------------------------------------------------------------------------

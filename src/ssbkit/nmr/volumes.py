@@ -31,8 +31,9 @@ peak and mixing time, columns ``mixing_time [s]``, ``pair`` (``"from->to"``), ``
 ``intensity`` and ``intensity stderr``, with ``temperature [K]`` kept), always against the
 diagonal peak of the *origin* (``from``) site, the magnetisation the cross peak came from:
 
-- ``"cross/(cross+diagonal)"``: I_ij / (I_ij + I_ii), as in Yu et al. (2017) and Ganapathy et
-  al. (2019), whose plateau is the share of the partner phase (default);
+- ``"cross/(cross+diagonal)"``: I_ij / (I_ij + I_ii), whose plateau is the share of the partner
+  phase (default; ``ssbkit.nmr.buildup`` says why, and that the methods of the study's sources
+  could not be read to confirm it);
 - ``"cross/diagonal"``: I_ij / I_ii;
 - ``"diagonal0"``: I_ij(t_m) / I_ii(0), the fraction of site i's magnetisation moved to j, whose
   initial slope is the rate k_ij (Perrin and Dwyer 1990); I_ii(0) is given or extrapolated
