@@ -233,6 +233,8 @@ def test_bad_input_is_named():
     bare = Pattern(p.two_theta, p.intensity)
     with pytest.raises(InputError, match="wavelength"):
         scherrer(fit_peaks(bare, peaks=[30.95]))
+    with pytest.raises(InputError, match="wavelength"):
+        sizestrain(bare)  # before any fitting
     with pytest.raises(InputError, match="breadth"):
         scherrer(one, breadth="fwtm")
 

@@ -849,6 +849,11 @@ def sizestrain(pattern: Pattern, *, peaks: Sequence[float] | None = None,
     Options as in ``fit_peaks``, ``scherrer`` and ``williamson_hall``. The Williamson–Hall
     part is ``None`` when fewer than 2 peaks were fitted.
     """
+    if not isinstance(pattern, Pattern):
+        raise InputError(f"must be a Pattern, got {type(pattern).__name__}", source="pattern")
+    if wavelength is None and not pattern.wavelengths and instrument is None:
+        raise InputError("sizes need the wavelength and the file does not give it: pass wavelength= "
+                         "(Å or an anode name such as 'CuKa')", source=pattern.source or "pattern")
     fits = fit_peaks(pattern, peaks=peaks, window_deg=window_deg, shape=shape, wavelength=wavelength,
                      instrument=instrument, max_peaks=max_peaks, threshold=threshold)
     good = [p for p in fits.peaks if p.success]
