@@ -174,7 +174,7 @@ def solve_linear(columns: Any, target: np.ndarray, sqrt_weight: np.ndarray,
     d = 1.0 / np.sqrt(diagonal)
     g = gram * d[:, None] * d[None, :]
     b = rhs * d
-    g[np.diag_indices(n)] += 1e-10
+    g[np.diag_indices(n)] += 1e-12
     pinned = dead.copy()
     for _ in range(3 * n + 10):
         free = ~pinned

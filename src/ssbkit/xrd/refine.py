@@ -102,6 +102,7 @@ from ssbkit.core import citations
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate, Result, frozen_array, make_provenance
 from ssbkit.core.validate import finite, one_of, positive, positive_int
+from ssbkit.xrd.crystal import SymmetryOperations
 from ssbkit.xrd.data import Instrument, Pattern, wavelengths_from
 from ssbkit.xrd.parameters import Parameters, fit_separable, free_directions
 from ssbkit.xrd.simulate import DEFAULT_GONIOMETER_RADIUS_MM
@@ -252,8 +253,9 @@ class RefinementResult(Result):
 
 def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument: Instrument | None = None,
            wavelength: Any = None, strategy: str | Sequence[Any] = "default", background_terms: int = 6,
-           two_theta_range: tuple[float, float] | None = None, max_nfev: int | None = None,
-           goniometer_radius: float = DEFAULT_GONIOMETER_RADIUS_MM) -> RefinementResult:
+           two_theta_range: tuple[float, float] | None = None, start: Mapping[str, float] | None = None,
+           max_nfev: int | None = None, goniometer_radius: float = DEFAULT_GONIOMETER_RADIUS_MM
+           ) -> RefinementResult:
     """Refine ``phases`` against ``pattern`` (Rietveld, Le Bail or Pawley; module docstring).
 
     ``phases``: ``Phase`` objects, CIF paths or built-in names (one or a list).
@@ -263,8 +265,9 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
     if given, else the instrument's, else the pattern's. ``strategy``: ``"default"`` or a
     list of cumulative stages, each a list of groups (``GROUPS``) or parameter names or
     patterns (``"LiCl:a"``, ``"*:B"``). ``two_theta_range``: (min, max) [deg] fitted.
-    ``max_nfev``: the most model evaluations per least-squares run. ``goniometer_radius`` [mm]
-    converts the sample displacement.
+    ``start``: starting values by parameter name (``{"LiCl:Y": 0.05}``), which override the
+    phases', the instrument's and the guessed ones. ``max_nfev``: the most model evaluations
+    per least-squares run. ``goniometer_radius`` [mm] converts the sample displacement.
     """
     if not isinstance(pattern, Pattern):
         raise InputError(f"expected a Pattern, got {type(pattern).__name__}", source="pattern")
@@ -299,6 +302,7 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
     if mode == "pawley":
         _group_overlaps(model, width)
     model.build_parameters(size_guess=_size_broadening_guess(base, position, width) if instrument else 0.0)
+    _start_from(model.params, start)
     stages = _stages(strategy, mode)
 
     params, fit, refined, history = model.params, None, [], []
@@ -320,6 +324,14 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
         history.append({"stage": number + 1, "refined": list(refined), "Rwp": _rwp(y, fit.calculated, sigma),
                         "evaluations": fit.nfev, "cycles": cycles, "success": fit.success})
     return _result(model, fit, x, y, sigma, history, instrument, strategy, two_theta_range)
+
+
+def _start_from(params: Parameters, start: Mapping[str, float] | None) -> None:
+    for name, value in (start or {}).items():
+        if name not in params or params[name].linear:
+            known = ", ".join(n for n in params if not params[n].linear)
+            raise InputError(f"no non-linear parameter {name!r}; parameters: {known}", source="start")
+        params.update(name, value=finite(f"start[{name!r}]", value))
 
 
 def _load_phase(item: Any, where: str) -> Any:
@@ -561,6 +573,16 @@ class _Site:
     directions: list[tuple[str, np.ndarray]]  # (the coordinate named, shift vector)
 
 
+class _ExactOrbits(SymmetryOperations):
+    """Operations whose orbits are never taken from the cache: ``SymmetryOperations`` files them
+    under xyz rounded to 1e-4, which makes |F|² a step function of the coordinates (derivatives
+    zero, moves quantised) while a refinement moves atoms."""
+
+    def orbit(self, xyz: Sequence[float]) -> np.ndarray:
+        self._orbits.clear()
+        return super().orbit(xyz)
+
+
 class _PhaseModel:
     """One phase's reflections and sites, and its caches of peak tables and |F|²."""
 
@@ -584,6 +606,7 @@ class _PhaseModel:
         ops = [(np.asarray(r, float), np.asarray(t, float)) for r, t in phase.operations]
         self.sites = [_Site(i, s.label, np.asarray(s.xyz, float), free_directions(s.xyz, ops))
                       for i, s in enumerate(phase.sites)]
+        self.exact_operations: _ExactOrbits | None = None
         self.intensity_cache: dict[tuple, np.ndarray] = {}
         self.table_cache: dict[tuple, _Table] = {}
         self.extracted = self.multiplicity.copy()  # Le Bail intensities
@@ -806,13 +829,12 @@ class _Model:
             biso = values[index[f"{pm.name}:{site.label}:B"]] + overall
             occupancy = values[index[f"{pm.name}:{site.label}:occ"]]
             sites[site.index] = _changed_site(sites[site.index], xyz, biso, occupancy)
-        if any(site.directions for site in pm.sites):
-            # SymmetryOperations caches orbits under xyz rounded to 1e-4, which would make |F|² a step
-            # function of the coordinates (zero derivatives); fresh operations give exact orbits.
-            from ssbkit.xrd.crystal import SymmetryOperations
-
-            ops = phase.operations
-            phase = dataclasses.replace(phase, operations=SymmetryOperations(ops.rotations, ops.translations))
+        moved = any(not np.array_equal(site.xyz, old.xyz) for site, old in zip(sites, pm.sites, strict=True))
+        if moved:
+            if pm.exact_operations is None:
+                ops = phase.operations
+                pm.exact_operations = _ExactOrbits(ops.rotations, ops.translations)
+            phase = dataclasses.replace(phase, operations=pm.exact_operations)
         return phase.with_sites(sites)
 
     def structure_intensities(self, pm: _PhaseModel, values: np.ndarray) -> np.ndarray:
@@ -892,17 +914,20 @@ class _Model:
                     dd /= 2 * step
                     db = pp["dB_dd"] * dd[t.refl]
                     along = tuple(pp[k] * db for k in ("dcenter_dB", "dfwhm_dB", "deta_dB", "dlnamp_dB"))
+                values_nnz = np.zeros(t.rows.size)
                 if along is not None:
                     c, f, e, a = (np.broadcast_to(v, t.refl.shape)[t.peak] for v in along)
-                    values_nnz = weight * (t.by_center * c + t.by_fwhm * f + t.by_eta * e + t.value * a)
-                else:  # a structure parameter: through m|F|² only
-                    step = 1e-5 if key in ("x", "y", "z") else 1e-4
+                    values_nnz += weight * (t.by_center * c + t.by_fwhm * f + t.by_eta * e + t.value * a)
+                if self.mode == "rietveld" and (along is None or i in pm.cell_idx):
+                    # through m|F|²: the structure, and the cell by sinθ/λ in f(s) and exp(−Bs²)
+                    step = (1e-5 if key in ("x", "y", "z") else 1e-4) if along is None else 1e-6 * values[i]
+                    bounds = self.params[name]
                     up, down = values.copy(), values.copy()
-                    up[i] += step
-                    down[i] -= step
+                    up[i] = min(values[i] + step, bounds.max)  # an occupancy at 1 is differenced backwards
+                    down[i] = max(values[i] - step, bounds.min)
                     dI = self.structure_intensities(pm, up) - self.structure_intensities(pm, down)
-                    dI /= 2 * step
-                    values_nnz = t.value * (dI * values[pm.linear_idx[0]])[t.refl][t.peak]
+                    dI /= up[i] - down[i]
+                    values_nnz += t.value * (dI * values[pm.linear_idx[0]])[t.refl][t.peak]
                 out[:, column[int(i)]] += np.bincount(t.rows, weights=values_nnz, minlength=n)
         return out
 
