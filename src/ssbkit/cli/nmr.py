@@ -28,7 +28,10 @@ def _spectrum(path: Path, *, processed: bool, lb_hz: float, phase: str, baseline
     from ssbkit.nmr.data import FID
     from ssbkit.nmr.process import process, process_2d
 
-    data = read_nmr(path, processed=True) if processed else read_nmr(path)
+    # These commands read Bruker data only: naming the reader skips sniffing, so a folder
+    # without acqus is told what it lacks instead of that no reader recognises it.
+    options = {"processed": True} if processed else {}
+    data = read_nmr(path, format="bruker-nmr", **options)
     if not isinstance(data, FID):
         return data
     choice = _phase_option(phase)
@@ -75,7 +78,7 @@ def _processing_options(func: Any) -> Any:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="PATH", help="Also save a figure of the spectrum (.png, .pdf or .svg).")
 @json_option
-@names_options(line_broadening_Hz="lb_hz")
+@names_options(line_broadening_Hz="lb_hz", order="baseline")
 def read_command(path: Path, processed: bool, lb_hz: float, phase: str, baseline: int | None,
                  csv_path: Path | None, plot_path: Path | None, as_json: bool) -> None:
     """Read a Bruker experiment (folder, fid/ser or pdata/N) and process it to a spectrum.
@@ -136,7 +139,7 @@ def _write_csv(frame: Any, path: Path) -> None:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="PATH", help="Also save a figure: data, lines, their sum and the residual.")
 @json_option
-@names_options(line_broadening_Hz="lb_hz")
+@names_options(line_broadening_Hz="lb_hz", order="baseline")
 def deconvolve_command(path: Path, peaks: str | None, names: str | None, shape: str, shared_width: bool,
                        region: str | None, spinning_rate_hz: float | None, processed: bool, lb_hz: float,
                        phase: str, baseline: int | None, plot_path: Path | None, as_json: bool) -> None:
@@ -210,8 +213,12 @@ def exsy_fit_command(table: Path, model: str, length_um: float | None, plateau: 
 
         ssbkit nmr exsy-fit examples/data/nmr/exsy_buildup.csv --model sphere --length-um 1 --json
     """
+    from ssbkit.core.errors import InputError
     from ssbkit.nmr.buildup import fit_buildup_series, read_buildup_table
+    from ssbkit.nmr.models import get_model
 
+    if length_um is not None and not get_model(model).needs_length:
+        raise InputError(f"the {model!r} model has no length; leave the option out", source="--length-um")
     check_outputs(plot=plot_path)
     frame = read_buildup_table(table)
     result = fit_buildup_series(frame, model=model, length_um=length_um, plateau=_plateau(plateau),
@@ -245,7 +252,7 @@ def _plateau(text: str) -> Any:
 @click.option("--pairs", default=None, metavar="A-B,…",
               help="Only these pairs exchange (e.g. Li2S-LiI,LiI-LPSC); default: all.")
 @json_option
-@names_options(T1_s="t1")
+@names_options(T1_s="t1", sites="populations")
 def exchange_fit_command(table: Path, populations: str | None, t1: str | None, pairs: str | None,
                          as_json: bool) -> None:
     """Fit the kinetic-matrix (Bloch–McConnell) model to every EXSY peak volume at once.
@@ -295,7 +302,13 @@ def _t1(text: str | None) -> Any:
         return text
     if "=" in text:
         return _mapping(text, "--t1-s")
-    return _floats(text, "--t1-s")[0]
+    values = _floats(text, "--t1-s")
+    if len(values) != 1:
+        from ssbkit.core.errors import InputError
+
+        # a bare list would be matched to the sites in an order the user cannot see
+        raise InputError(f"give one T1 for all sites, SITE=T1 pairs or fit, got {text!r}", source="--t1-s")
+    return values[0]
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
