@@ -40,7 +40,7 @@ Scherrer ignores strain, so its sizes are lower bounds when the sample is strain
 x = 4 sinθ, y = β cosθ (radians): slope ε, intercept K·λ/L. ε is the *apparent* (upper-limit)
 strain of Stokes and Wilson, ε = β_strain/(4 tanθ), reported in %; GSAS-II reports
 "microstrain" μ×10⁶ with FWHM[rad] = 10⁻⁶·μ·tanθ (so μ = 4ε·10⁶ for a Lorentzian strain
-profile), and FullProf its own "maximum strain" in ‰ — compare broadening against 2θ, not
+profile), and FullProf its own apparent strain in its .mic file — compare broadening against 2θ, not
 these numbers. Standard errors from the line fit, scaled by its residual variance (n − 2
 degrees of freedom). An intercept ≤ 0 means no size broadening is resolved: the size is
 reported as infinite, with a lower limit from the intercept's one-sided 95 % bound.
