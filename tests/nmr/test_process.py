@@ -3,6 +3,8 @@ the shared Bruker datasets against TopSpin's own processed spectrum, and bad inp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -138,6 +140,59 @@ def test_autophase_recovers_a_zero_order_error(method, error):
     found = spectrum.metadata["processing"][-1]["p0_deg"]
     assert abs((found - error + 180) % 360 - 180) < 1.5
     assert spectrum.data.min() > -0.02 * spectrum.data.max()
+
+
+# 6Li lines of the study (shift [ppm], fraction, FWHM [Hz]) on 73.6 MHz, carrier 0 ppm, as the example file
+LI6_MHZ, LI6_SW = 73.5999, 5000.0
+LI6_LINES = [(2.31, 0.30, 45.0), (1.29, 0.50, 60.0), (-4.56, 0.20, 50.0)]
+EXAMPLE_FID = Path(__file__).resolve().parents[2] / "examples" / "data" / "nmr" / "li6_mixture" / "1"
+
+
+def li6_fid(noise, seed, *, n=4096, phase_deg=0.0, phase1_deg=0.0):
+    """The study's three overlapping 6Li lines; ``phase1_deg`` is a first-order error over the window."""
+    t = np.arange(n) / LI6_SW
+    data = sum(a * np.exp(2j * np.pi * ppm * LI6_MHZ * t - np.pi * w * t) for ppm, a, w in LI6_LINES)
+    rng = np.random.default_rng(seed)
+    data = data + noise * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+    return FID(data * np.exp(1j * np.deg2rad(phase_deg)), spectral_width_Hz=LI6_SW, observe_MHz=LI6_MHZ,
+               carrier_ppm=0.0)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_default_autophase_is_not_lifted_by_the_first_point(seed):
+    # regression: process() kept the whole t = 0 point, whose constant half lifts the baseline, so
+    # ACME's negativity penalty never acted and p0 wandered by up to 17 degrees on these lines
+    spectrum = process(li6_fid(0.002, seed))
+    assert abs(spectrum.metadata["processing"][-1]["p0_deg"]) < 2.0
+
+
+def test_autophase_scores_without_the_first_point_offset_whatever_first_point_is_kept():
+    # the phase is scored on the spectrum without the offset and applied to the one asked for
+    kept = process(li6_fid(0.002, 0), first_point=1.0)
+    assert abs(kept.metadata["processing"][-1]["p0_deg"]) < 2.0
+    halved = process(li6_fid(0.002, 0), first_point=0.5)
+    # the whole first point lifts every point by half of it (0.5 of the FID's first point)
+    lift = np.median(kept.data - halved.data)
+    assert lift == pytest.approx(0.5 * li6_fid(0.002, 0).data[0].real, rel=0.05)
+
+
+def test_first_point_default_halves_it_without_a_digital_filter_only():
+    plain = process(li6_fid(0.002, 1), phase=None)
+    assert {"step": "first_point", "scale": 0.5} in plain.metadata["processing"]
+    filtered = process(lines_fid([(0.0, 0.05, 1.0)], group_delay=10.0), phase=None)
+    assert not any(s["step"] == "first_point" for s in filtered.metadata["processing"])
+
+
+def test_example_li6_mixture_deconvolves_to_its_fractions():
+    # examples/make_nmr_data.py wrote 30 / 50 / 20 % of the lithium at zero phase
+    from ssbkit.nmr.deconvolve import deconvolve
+
+    spectrum = process(read_bruker(EXAMPLE_FID))
+    assert abs(spectrum.metadata["processing"][-1]["p0_deg"]) < 1.0  # was 6.8
+    result = deconvolve(spectrum, peaks=[2.31, 1.29, -4.56])
+    assert result.success
+    fractions = [line.fraction.value for line in result.lines]  # were 0.18 / 0.60 / 0.22
+    assert fractions == pytest.approx([0.30, 0.50, 0.20], abs=0.02)
 
 
 def test_phasing_needs_signal_and_an_imaginary_part():

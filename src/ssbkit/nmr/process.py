@@ -29,9 +29,18 @@ function of its own, and every step appends its settings to ``metadata["processi
   unsigned frequencies 0…N−1, which for a fractional delay adds 360°·(fraction − 1) of
   zero-order phase to one half of the spectrum only (−7° at GRPDLY 67.98; the tests measure it).
 - First point: ``first_point`` scales the t = 0 point before the FFT. A sampled FID's DFT
-  carries a constant offset of half that point; 0.5 removes it. The default is 1 in 1D and in
-  F2 (as TopSpin does for digitally filtered data) and 0.5 in F1, where the offset would
-  otherwise become a ridge through every F2 line (2 % of the peak on the test spectra).
+  carries a constant offset of half that point (the discrete sum counts t = 0 once where the
+  integral of a decay starting there counts it half); 0.5 removes it. In 1D the default (None)
+  is 0.5 for an FID without a digital-filter group delay and 1 for one with it, as TopSpin
+  processes digitally filtered Bruker data, so that our spectrum of such data matches its
+  ``1r`` (the tests compare them). F2 of a 2D keeps 1 (TopSpin's practice), and F1 takes 0.5,
+  where the offset would otherwise become a ridge through every F2 line (2 % of the peak on
+  the test spectra).
+- Whatever first point is kept, automatic phasing in ``process``/``process_2d`` scores the
+  phase on the spectrum without that offset and applies the phase found to the spectrum
+  asked for: the offset is a constant complex lift of every point, so in the real part it
+  cancels negative intensity, and ACME's negativity penalty, which is what pins p0 between
+  overlapping lines, stops acting (p0 then wandered by 7–17° on the study's 6Li lines).
 
 **2D** (array order: F1 indirect, F2 direct). F2 is apodised, zero filled, transformed and
 phased row by row; the phase in F2 comes from the first increment (t1 = 0), autophased unless
@@ -360,18 +369,27 @@ def autophase(spectrum: NMRSpectrum, *, method: str = "acme", first_order: bool 
               peak_width: int = 100) -> NMRSpectrum:
     """The spectrum phased automatically (p0, and p1 when ``first_order``); module notes.
 
+    The phase is scored on the spectrum as given: one transformed with its whole first point
+    carries a constant lift that weakens the criteria (``process`` removes it for the scoring).
     The phases found are in ``metadata["processing"][-1]`` (``p0_deg``, ``p1_deg``).
     """
+    return _autophase(spectrum, method=method, first_order=first_order, peak_width=peak_width)
+
+
+def _autophase(spectrum: NMRSpectrum, *, method: str, first_order: bool, peak_width: int,
+               offset: complex = 0.0) -> NMRSpectrum:
+    """``autophase`` scoring the phase on the spectrum minus a constant ``offset`` (module notes)."""
     z = _complex(spectrum, "autophase")
     method = one_of("method", method, AUTOPHASE_METHODS)
     if not isinstance(first_order, bool):
         raise InputError(f"must be True or False, got {first_order!r}", source="first_order")
-    p0, p1 = _find_phase(z, method, first_order, positive_int("peak_width", peak_width))
+    p0, p1 = _find_phase(z - offset, method, first_order, positive_int("peak_width", peak_width))
     z = z * _phase_factor(z.size, p0, p1)
-    citation = "chen2002acme" if method == "acme" else None
+    extra: dict[str, Any] = {"citation": "chen2002acme"} if method == "acme" else {}
+    if offset != 0:
+        extra["scored_without_first_point_offset"] = True
     return dataclasses.replace(spectrum, data=z.real, imag=z.imag, metadata=_step(
-        spectrum, step="autophase", method=method, first_order=first_order, p0_deg=p0, p1_deg=p1,
-        **({"citation": citation} if citation else {})))
+        spectrum, step="autophase", method=method, first_order=first_order, p0_deg=p0, p1_deg=p1, **extra))
 
 
 # -- baseline and referencing ----------------------------------------------------------------------
@@ -491,29 +509,35 @@ def _phase_choice(name: str, value: Any) -> str | tuple[float, float] | None:
 def process(fid: FID, *, window: str = "exponential", line_broadening_Hz: float = 0.0,
             gaussian_position: float = 0.1, sine_offset: float = 0.0, zero_fill: int | str | None = "auto",
             phase: str | tuple[float, float] | None = "auto", autophase_method: str = "acme",
-            first_order: bool = False, baseline: int | None = None, first_point: float = 1.0,
+            first_order: bool = False, baseline: int | None = None, first_point: float | None = None,
             remove_filter: bool = True) -> NMRSpectrum:
-    """A 1D FID to a spectrum: filter removal, window, zero filling, FFT, phase, baseline.
+    """A 1D FID to a spectrum: filter removal, window, first point, zero filling, FFT, phase, baseline.
 
-    ``phase``: ``"auto"`` (``autophase`` with ``autophase_method`` and ``first_order``), a pair
-    (p0, p1) in degrees (TopSpin's sign), or None. ``baseline``: a polynomial order, or None.
+    ``phase``: ``"auto"`` (``autophase`` with ``autophase_method`` and ``first_order``, scored
+    without the first point's offset), a pair (p0, p1) in degrees (TopSpin's sign), or None.
+    ``first_point``: the factor on the t = 0 point; None: 0.5, or 1 for digitally filtered data
+    (module notes). ``baseline``: a polynomial order, or None.
     """
     fid = _fid(fid, ndim=1)
     choice = _phase_choice("phase", phase)
+    scale = (1.0 if fid.group_delay > 0 else 0.5) if first_point is None else first_point
+    scale = in_range("first_point", scale, 0, 1)
     if remove_filter and fid.group_delay > 0:
         fid = remove_digital_filter(fid)
-    scale = in_range("first_point", first_point, 0, 1)
+    fid = apodize(fid, window=window, line_broadening_Hz=line_broadening_Hz,
+                  gaussian_position=gaussian_position, sine_offset=sine_offset)
+    # the window and the first-point factor commute; the point as windowed gives the offset to remove
+    first = complex(fid.data[0])
     if scale != 1.0:
         data = np.array(fid.data)
         data[0] *= scale
         fid = dataclasses.replace(fid, data=data, metadata=_step(fid, step="first_point", scale=scale))
-    fid = apodize(fid, window=window, line_broadening_Hz=line_broadening_Hz,
-                  gaussian_position=gaussian_position, sine_offset=sine_offset)
     if zero_fill is not None:
         fid = _do_zero_fill(fid, zero_fill)
     spectrum = fourier_transform(fid)
     if choice == "auto":
-        spectrum = autophase(spectrum, method=autophase_method, first_order=first_order)
+        spectrum = _autophase(spectrum, method=autophase_method, first_order=first_order, peak_width=100,
+                              offset=(scale - 0.5) * first)
     elif choice is not None:
         spectrum = _do_phase(spectrum, *choice)
     if baseline is not None:
@@ -599,14 +623,15 @@ def process_2d(fid: FID, *, mode: str | None = None, window: str | tuple[str, st
         data = np.empty_like(data)
         data[0::2], data[1::2] = (antiecho + echo) / 2, (antiecho - echo) / 2j
     sw1, sw2 = fid.spectral_width_Hz
-    data[:, 0] *= f2_first
     data = _apodize_array(data, sw2, windows[1], 1)
+    first = complex(data[0, 0])  # of the first increment, as windowed: its offset is left out of phasing
+    data[:, 0] *= f2_first
     n2 = _zero_fill_size("zero_fill", fills[1], data.shape[1])
     spectra = _fft(_pad(data, n2, 1), 1)
     steps.append({"step": "F2", **windows[1], "size": n2})
     if f2_phase is not None and not magnitude:
-        if f2_phase == "auto":
-            p0, p1 = _find_phase(spectra[0], "acme", False, 100)
+        if f2_phase == "auto":  # scored without the first point's offset (module notes)
+            p0, p1 = _find_phase(spectra[0] - (f2_first - 0.5) * first, "acme", False, 100)
         else:
             p0, p1 = f2_phase
         spectra = spectra * _phase_factor(n2, p0, p1)[None, :]
