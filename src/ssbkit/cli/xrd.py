@@ -118,10 +118,15 @@ def _phases(text: str) -> list[Any]:
     phases: list[Any] = []
     for item in items:
         path = Path(item)
-        if path.suffix.lower() == ".cif" or path.is_file():
+        if path.is_file():
             phases.append(path)
+        elif path.suffix.lower() == ".cif":
+            raise InputError(f"no such CIF file {item!r}", source="--phases")
         else:
-            phases.append(builtin_phase(item))
+            try:
+                phases.append(builtin_phase(item))
+            except InputError as exc:
+                raise InputError(exc.detail, source="--phases") from exc
     return phases
 
 
