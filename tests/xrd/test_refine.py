@@ -207,6 +207,27 @@ def test_analytic_jacobian_matches_central_differences():
         assert np.linalg.norm(analytic[:, k] - numeric) < 1e-5 * np.linalg.norm(numeric), names[k]
 
 
+def test_jacobian_is_zero_where_the_caglioti_gaussian_width_is_clipped():
+    # regression: with U tan²θ + V tanθ + W < 0 for some peaks their Gaussian width is held at 0,
+    # and ∂/∂U, ∂/∂V, ∂/∂W were taken as t²/(2·1e-6): gradients 460× too large, a stalled fit
+    phases = [licl()]
+    scan = simulate_pattern(phases, two_theta_range=(20.0, 100.0), instrument=INSTRUMENT,
+                            weight_fractions=[1.0], background=[100.0], noise=False)
+    model = engine_model(phases, scan)
+    values = model.params.vector()
+    values[model.params.index(f"{phases[0].name}:scale")] = 1e-3
+    values[[model.index[k] for k in ("U", "V", "W", "Y")]] = [1e-5, -0.0044, 0.002, 0.05]
+    which = np.array([model.index[k] for k in ("U", "V", "W")])
+    analytic = model.jacobian(values, which)
+    linear = np.flatnonzero([model.params[n].linear for n in model.params])
+    for k, i in enumerate(which):
+        up, down = values.copy(), values.copy()
+        up[i] += 1e-8
+        down[i] -= 1e-8
+        numeric = ((model.evaluate(up)[1] - model.evaluate(down)[1]) @ values[linear]) / 2e-8
+        assert np.linalg.norm(analytic[:, k] - numeric) < 1e-4 * np.linalg.norm(numeric)
+
+
 # -- recovery of known parameters --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -411,7 +411,7 @@ def _levenberg_marquardt(residual: Callable[[np.ndarray], np.ndarray],
     r = residual(x)
     cost, nfev = float(np.dot(r, r)), 1
     hessian, gradient = normal(x)
-    damping = 1e-3
+    damping, growth = 1e-3, 2.0
     while nfev < max_nfev:
         held = ((x <= lower) & (gradient > 0)) | ((x >= upper) & (gradient < 0))
         free = ~held
@@ -420,30 +420,32 @@ def _levenberg_marquardt(residual: Callable[[np.ndarray], np.ndarray],
             return x, True, "the gradient is orthogonal to the residual", nfev
         h = hessian[np.ix_(free, free)] / scale[free, None] / scale[None, free]
         g = gradient[free] / scale[free]
-        while nfev < max_nfev:
-            try:
-                z = np.linalg.solve(h + damping * np.eye(h.shape[0]), -g)
-            except np.linalg.LinAlgError:
-                damping *= 4.0
-                continue
-            step = np.zeros_like(x)
-            step[free] = z / scale[free]
-            trial = np.clip(x + step, lower, upper)
-            r_trial = residual(trial)
-            nfev += 1
-            cost_trial = float(np.dot(r_trial, r_trial))
-            if cost_trial < cost:
-                moved = np.linalg.norm((trial - x) * scale)
-                done = cost - cost_trial <= tolerance * cost or moved <= tolerance * (
-                    tolerance + np.linalg.norm(x * scale))
-                x, cost = trial, cost_trial
-                damping = max(damping / 3.0, 1e-15)
-                if done:
-                    return x, True, "χ² or the parameters stopped changing", nfev
-                hessian, gradient = normal(x)
-                break
-            damping *= 4.0
-            if damping > 1e15:
+        try:
+            z = np.linalg.solve(h + damping * np.eye(h.shape[0]), -g)
+        except np.linalg.LinAlgError:
+            damping, growth = damping * growth, growth * 2.0
+            continue
+        step = np.zeros_like(x)
+        step[free] = z / scale[free]
+        trial = np.clip(x + step, lower, upper)
+        r_trial = residual(trial)
+        nfev += 1
+        cost_trial = float(np.dot(r_trial, r_trial))
+        predicted = -(2.0 * g @ z + z @ h @ z)  # of the quadratic model of χ² along the step
+        gain = (cost - cost_trial) / predicted if predicted > 0 else -1.0
+        if gain > 0:
+            moved = np.linalg.norm((trial - x) * scale)
+            done = cost - cost_trial <= tolerance * cost or moved <= tolerance * (
+                tolerance + np.linalg.norm(x * scale))
+            x, cost = trial, cost_trial
+            damping *= max(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) ** 3)  # Nielsen's update
+            growth = 2.0
+            if done:
+                return x, True, "χ² or the parameters stopped changing", nfev
+            hessian, gradient = normal(x)
+        else:
+            damping, growth = damping * growth, growth * 2.0
+            if damping > 1e16:
                 residual(x)  # leave the model's state at the best point
                 return x, True, "χ² cannot be reduced further", nfev
     residual(x)

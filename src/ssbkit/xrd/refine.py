@@ -574,13 +574,24 @@ class _Site:
 
 
 class _ExactOrbits(SymmetryOperations):
-    """Operations whose orbits are never taken from the cache: ``SymmetryOperations`` files them
-    under xyz rounded to 1e-4, which makes |F|² a step function of the coordinates (derivatives
-    zero, moves quantised) while a refinement moves atoms."""
+    """Operations whose orbits are cached under the exact coordinates: ``SymmetryOperations``
+    files them under xyz rounded to 1e-4, which makes |F|² a step function of the coordinates
+    (derivatives zero, moves quantised) while a refinement moves atoms."""
+
+    def __init__(self, rotations: Any, translations: Any) -> None:
+        super().__init__(rotations, translations)
+        self._exact: dict[tuple[float, ...], np.ndarray] = {}
 
     def orbit(self, xyz: Sequence[float]) -> np.ndarray:
-        self._orbits.clear()
-        return super().orbit(xyz)
+        key = tuple(float(v) for v in xyz)
+        hit = self._exact.get(key)
+        if hit is None:
+            self._orbits.clear()
+            hit = super().orbit(xyz)
+            if len(self._exact) > 4096:
+                self._exact.clear()
+            self._exact[key] = hit
+        return hit
 
 
 class _PhaseModel:
@@ -790,15 +801,16 @@ class _Model:
         # ... and everything by the Bragg angle 2θ_B [deg]
         dtan = _RAD_PER_2THETA / (cos * cos)
         dsec = _RAD_PER_2THETA * sin / (cos * cos)
-        safe_fg = np.maximum(fg, 1e-6)
-        dfg = np.where(g2 > 0, (2.0 * (U + Up) * tan + V) * dtan / (2.0 * safe_fg), 0.0)
+        # ∂Γ_G/∂(Γ_G²); zero where U tan²θ + V tanθ + W < 0 and Γ_G is held at 0
+        half_inverse = np.where(g2 > 0, 0.5 / np.maximum(fg, 1e-300), 0.0)
+        dfg = (2.0 * (U + Up) * tan + V) * dtan * half_inverse
         dfl = (X + Xp) * dtan + (Y + Yp) * dsec
         k, c = self.instrument.polarization, self.instrument.monochromator_cos2
         cos2t, sin2t = np.cos(2.0 * theta), np.sin(2.0 * theta)
         numerator = 1.0 - k + k * c * cos2t * cos2t
         dln_lp = _RAD_PER_2THETA * (-4.0 * k * c * cos2t * sin2t / numerator - 2.0 * cos / sin + sin / cos)
         per_peak = {
-            "tan": tan, "sec": 1.0 / cos, "cos": cos, "fg": safe_fg,
+            "tan": tan, "sec": 1.0 / cos, "cos": cos, "dfg_dfg2": half_inverse,
             "dfwhm_dg": dfwhm_dg, "dfwhm_dl": dfwhm_dl, "deta_dg": deta_dg, "deta_dl": deta_dl,
             "dcenter_dB": 1.0 - shift * sin * _RAD_PER_2THETA,
             "dfwhm_dB": dfwhm_dg * dfg + dfwhm_dl * dfl, "deta_dB": deta_dg * dfg + deta_dl * dfl,
@@ -900,7 +912,7 @@ class _Model:
                 elif name == "displacement":
                     along = (-2.0 / self.radius_mm * _DEG_PER_RAD * pp["cos"], 0.0, 0.0, 0.0)
                 elif key in ("U", "V", "W") and (name in _GLOBAL or key == "U"):
-                    dg = {"U": pp["tan"] ** 2, "V": pp["tan"], "W": 1.0}[key] / (2.0 * pp["fg"])
+                    dg = {"U": pp["tan"] ** 2, "V": pp["tan"], "W": 1.0}[key] * pp["dfg_dfg2"]
                     along = (0.0, pp["dfwhm_dg"] * dg, pp["deta_dg"] * dg, 0.0)
                 elif key in ("X", "Y"):
                     dl = pp["tan"] if key == "X" else pp["sec"]
