@@ -44,17 +44,24 @@ BENCH_VENV := benchmarks/.venv
 # that replaces galvani: a venv of its own, every package pinned; the '*' .gitignore keeps it
 # out of git (Python 3.13's venv writes the same file itself).
 NAVANI_VENV := benchmarks/.venv-navani
+# rietx (XRD peer) brings gemmi, spglib, pydantic and compiled kernels: a pinned venv of its own.
+RIETX_VENV := benchmarks/.venv-rietx
 NAVANI_PYTHON ?= $(shell for p in python3.11 python3.12; do command -v $$p >/dev/null 2>&1 \
 	&& $$p -c 'import sys' 2>/dev/null && { command -v $$p; break; }; done)
 bench:
 	@if [ -z "$(PYTHON)" ]; then echo "error: ssbkit needs Python >= 3.11 on PATH" >&2; exit 1; fi
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[bench,eis,cycling]'
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[bench,eis,cycling,xrd]'
 	@if [ -n "$(NAVANI_PYTHON)" ]; then \
 		{ test -x $(NAVANI_VENV)/bin/python || $(NAVANI_PYTHON) -m venv $(NAVANI_VENV); } \
 		&& echo '*' > $(NAVANI_VENV)/.gitignore \
 		&& $(NAVANI_VENV)/bin/python -m pip install --quiet -r benchmarks/navani-constraints.txt; \
 	else echo "warning: navani needs Python 3.11 or 3.12 on PATH; the cycling benchmark skips it" >&2; fi
+	@if [ -n "$(NAVANI_PYTHON)" ]; then \
+		{ test -x $(RIETX_VENV)/bin/python || $(NAVANI_PYTHON) -m venv $(RIETX_VENV); } \
+		&& echo '*' > $(RIETX_VENV)/.gitignore \
+		&& $(RIETX_VENV)/bin/python -m pip install --quiet -r benchmarks/rietx-constraints.txt; \
+	else echo "warning: rietx's pinned venv needs Python 3.11 or 3.12 on PATH; the XRD benchmark skips it" >&2; fi
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 lock:
@@ -64,4 +71,4 @@ lock:
 	$(PY) tools/lock.py $(VENV)/lock-report.json constraints.txt
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(NAVANI_VENV) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) $(NAVANI_VENV) $(RIETX_VENV) build src/*.egg-info .pytest_cache .hypothesis

@@ -1,7 +1,7 @@
 """Formula parsing and molar masses: ssbkit against pymatgen's Composition, side by side.
 
 pymatgen is the peer a materials scientist would reach for; it is a heavy optional extra,
-so ssbkit parses formulas itself (``ssbkit.synthesis.formula``). This measures both on the
+so ssbkit parses formulas itself (``ssbkit.core.formula``). This measures both on the
 formulas of the two studies in one run and prints the ratio and the largest difference in
 molar mass (the two use different atomic-weight tables: CIAAW 2021 abridged vs pymatgen's).
 
@@ -25,7 +25,7 @@ def _best(fn, number: int) -> float:
 
 
 def main() -> None:
-    from ssbkit.synthesis.formula import parse_formula
+    from ssbkit.core.formula import parse_formula
 
     t0 = time.perf_counter()
     from pymatgen.core import Composition
@@ -63,3 +63,7 @@ if __name__ == "__main__":
     import cycling
 
     cycling.main([])
+    print()
+    import xrd
+
+    xrd.main([])
