@@ -12,6 +12,7 @@ success. The reader's refusals each name what is wrong.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -148,6 +149,48 @@ def test_a_two_site_model_of_three_site_data_is_flagged():
     fit = fit_exchange(two, populations={"Li2S": 0.3, "LPSC": 0.5})
     assert fit.lack_of_fit is True
     assert fit.relative_rms > 5 * fit_exchange(table, populations=POPULATIONS).relative_rms
+
+
+FAST = {"A": 0.2, "B": 0.3, "C": 0.5}
+
+
+@pytest.mark.parametrize(("T1_s", "seed"), [(None, 2), (1.0, 2), ("fit", 0), ("fit", 1)])
+def test_fast_exchange_does_not_overflow_the_rate(T1_s, seed):
+    # regression: unbounded ln k ran past 710 (OverflowError in math.exp) and, with T1_s="fit",
+    # exp overflowed in the propagators (RuntimeWarning); k_AB = 100/s is still seen at 10 ms
+    table = simulate_exchange(list(FAST), list(FAST.values()), {("A", "B"): 100.0, ("B", "C"): 1.0},
+                              mixing_times_s=[0.01, 0.05, 0.1, 0.5], noise=0.003, rng=seed,
+                              T1_s=T1_s if T1_s != "fit" else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_exchange(table, populations=FAST, T1_s=T1_s)
+    assert math.isfinite(fit.rate("A", "B").value) and fit.rate("A", "B").value < 1e5  # the bound 1e3/t_min
+    assert fit.rate("B", "C").value == pytest.approx(1.0, rel=0.3)
+
+
+def test_exchange_complete_before_the_first_mixing_time_gives_only_a_lower_bound():
+    # regression: k = 1e4/s (complete at 10 ms) came back as success with k = 1926 ± 3.6e6
+    table = simulate_exchange(["A", "B"], [0.4, 0.6], {("A", "B"): 1e4},
+                              mixing_times_s=[0.01, 0.05, 0.1, 0.5], noise=0.003, rng=1)
+    for T1_s in (None, "fit"):
+        fit = fit_exchange(table, populations={"A": 0.4, "B": 0.6}, T1_s=T1_s)
+        assert not fit.success and "only a lower bound" in fit.message and "A–B" in fit.message
+        assert fit.rate("A", "B").value > 100.0  # the bound: at least complete within 10 ms
+
+
+def test_measurable_exchange_is_not_called_a_bound():  # the negative control of the test above
+    table = simulate_exchange(["A", "B"], [0.4, 0.6], {("A", "B"): 10.0},
+                              mixing_times_s=[0.01, 0.05, 0.1, 0.5], noise=0.003, rng=1)
+    fit = fit_exchange(table, populations={"A": 0.4, "B": 0.6})
+    assert fit.success and "bound" not in fit.message
+    assert fit.rate("A", "B").value == pytest.approx(10.0, rel=0.1)
+
+
+def test_a_site_with_a_population_but_no_rows_is_refused():
+    table = simulate_exchange(SITES, POPULATIONS, RATES, mixing_times_s=MIXING)
+    two = table[(table["from"] != "LiI") & (table["to"] != "LiI")]
+    with pytest.raises(InputError, match="LiI.*no row"):
+        fit_exchange(two, populations=POPULATIONS)
 
 
 def test_a_table_naming_a_site_without_population_is_an_input_error():

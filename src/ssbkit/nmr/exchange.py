@@ -19,9 +19,14 @@ P^(−1/2) L P^(1/2) is symmetric, so exp(−Lt) comes from one symmetric eigend
 ``fit_exchange(table, populations=…)`` fits ln k of each exchanging pair (k_ij with i before j
 in site order; k_ji follows by detailed balance, its stderr scaled by p_i/p_j), ln(total)
 and, with ``T1_s="fit"``, ln(1/T1) per site, to all volumes with
-scipy.optimize.least_squares. With a ``volume stderr`` column the fit is weighted and a χ²
-test says whether the model describes the data (``lack_of_fit``); without one the
-relative r.m.s. residual is the guide.
+scipy.optimize.least_squares (trust-region reflective, bounded). The bounds keep every rate
+inside what the mixing times can show: k and R1 from 1e-9/t_max (nothing happens within the
+longest mixing time) to 1e3/t_min (complete within the shortest). A rate within a factor 10
+of its floor is reported as no exchange; a rate whose tenfold increase barely changes χ²
+(less than χ²/dof) is only a lower bound, the exchange being complete before the first
+mixing time, and the fit is then not a success. With a ``volume stderr`` column the fit is
+weighted and a χ² test says whether the model describes the data (``lack_of_fit``); without
+one the relative r.m.s. residual is the guide.
 
 ``exchange_matrix_inversion(volumes, t, populations)`` inverts one mixing time exactly
 (Perrin & Dwyer 1990, what EXSYCalc does): L = −(1/t) · ln[Aᵀ… ] written out as
@@ -72,6 +77,7 @@ __all__ = [
 
 MIXING_TIME, FROM, TO, VOLUME, VOLUME_STDERR = "mixing_time [s]", "from", "to", "volume", "volume stderr"
 _NEGATIVE_FRACTION = 0.05  # a volume below −5 % of the largest is a phase or sign error
+_RATE_FLOOR, _RATE_CEILING = 1e-9, 1e3  # k and R1 bounds, × 1/t_max and × 1/t_min
 _LACK_OF_FIT_P = 1e-3
 
 citations.register("jeener1979", "J. Jeener, B. H. Meier, P. Bachmann, R. R. Ernst, Investigation of "
@@ -392,6 +398,12 @@ def fit_exchange(
     crosses = (data["i"] != data["j"]) & (data["t"] > 0)
     if not crosses.any():
         raise InputError("the table holds no cross peak at a mixing time > 0", source=where)
+    seen = set(data["i"].tolist()) | set(data["j"].tolist())
+    unseen = [names[n] for n in range(len(names)) if n not in seen]
+    if unseen:
+        raise InputError(f"site(s) {', '.join(unseen)} have a population but no rows in the table: nothing "
+                         "constrains their rates (leave them out of the populations, or add their peaks)",
+                         source=where)
     fit_r1 = isinstance(T1_s, str) and T1_s.lower() == "fit"
     r1_fixed = None if fit_r1 else _relaxation(T1_s, names)
     n_pairs, n_sites = len(pair_index), len(names)
@@ -403,32 +415,58 @@ def fit_exchange(
     def unpack(theta: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         k = np.zeros((n_sites, n_sites))
         for (a, b), ln_k in zip(pair_index, theta[:n_pairs], strict=True):
-            k[a, b] = math.exp(ln_k)
+            k[a, b] = np.exp(ln_k)
             k[b, a] = p[a] * k[a, b] / p[b]
         r1 = np.exp(theta[n_pairs + 1:]) if fit_r1 else r1_fixed
-        return k, math.exp(theta[n_pairs]), r1  # type: ignore[return-value]
+        return k, float(np.exp(theta[n_pairs])), r1  # type: ignore[return-value]
 
     def residual(theta: np.ndarray) -> np.ndarray:
         k, total, r1 = unpack(theta)
-        model = _volumes(times, k, r1, p, total)[inverse, data["i"], data["j"]]
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            model = _volumes(times, k, r1, p, total)[inverse, data["i"], data["j"]]
         return w * (model - data["v"])
 
     k0, total0 = _start(data, pair_index, p)
-    r1_start = [math.log(1.0 / (10.0 * float(times.max())))] * n_sites if fit_r1 else []
+    if not (math.isfinite(total0) and total0 > 0):
+        raise InputError("the volumes hold no positive magnetisation to fit", source=where)
+    t_min, t_max = float(times[times > 0].min()), float(times.max())
+    ln_low, ln_high = math.log(_RATE_FLOOR / t_max), math.log(_RATE_CEILING / t_min)
+    lower = np.array([ln_low] * n_pairs + [math.log(total0) - 30.0] + [ln_low] * (n_sites if fit_r1 else 0))
+    upper = np.array([ln_high] * n_pairs + [math.log(total0) + 30.0] + [ln_high] * (n_sites if fit_r1 else 0))
+    r1_start = [math.log(1.0 / (10.0 * t_max))] * n_sites if fit_r1 else []
     best = None
     for factor in (1.0, 0.1, 10.0):
-        theta0 = np.array([*np.log(k0 * factor), math.log(max(total0, 1e-300)), *r1_start])
-        res = least_squares(residual, theta0, method="lm", x_scale="jac", xtol=1e-13, ftol=1e-13,
-                            gtol=1e-13, max_nfev=4000)
+        theta0 = np.array([*np.log(k0 * factor), math.log(total0), *r1_start])
+        theta0 = np.clip(theta0, lower + 1e-6, upper - 1e-6)
+        res = least_squares(residual, theta0, bounds=(lower, upper), method="trf", x_scale="jac",
+                            xtol=1e-13, ftol=1e-13, gtol=1e-13, max_nfev=4000)
         if best is None or res.cost < best.cost:
             best = res
     res = best
     chi2_n = float(np.sum(res.fun**2))
     dof = int(res.fun.size - res.x.size)
-    # A rate that ran to ~0 (no exchange seen) leaves a null column in the Jacobian; the others'
-    # covariance comes from the rest, and that rate is reported without a stderr.
+    # A rate that ran to its floor (no exchange seen) leaves a null column in the Jacobian; the
+    # others' covariance comes from the rest, and that rate is reported without a stderr.
     norms = np.linalg.norm(res.jac, axis=0)
     live = norms > 1e-8 * norms.max()
+    # A rate that could as well be zero (its floor) is no exchange; one that is not, but whose
+    # tenfold increase hardly changes χ², is only bounded from below (as in fit_buildup).
+    noise2 = max(chi2_n / dof if dof > 0 else 0.0, 1e-24 * float(np.sum((w * data["v"]) ** 2)))
+
+    def costlier(n: int, ln_k: float) -> float:
+        moved = res.x.copy()
+        moved[n] = ln_k
+        return float(np.sum(residual(moved) ** 2)) - chi2_n
+
+    unbounded = []
+    for n in range(n_pairs):
+        if not live[n]:
+            continue
+        if costlier(n, ln_low) < noise2:
+            live[n] = False
+        elif res.x[n] > ln_high - math.log(10.0) or costlier(n, res.x[n] + math.log(10.0)) < noise2:
+            unbounded.append(n)
+            live[n] = False
     cov = np.full((res.x.size, res.x.size), math.nan)
     try:
         cov[np.ix_(live, live)] = np.linalg.inv(res.jac[:, live].T @ res.jac[:, live])
@@ -441,7 +479,8 @@ def fit_exchange(
         cov = cov * (chi2_n / dof) if dof > 0 else np.full(cov.shape, math.nan)
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     k, total, r1 = unpack(res.x)
-    dead = [f"{names[a]}–{names[b]}" for n, (a, b) in enumerate(pair_index) if not live[n]]
+    dead = [f"{names[a]}–{names[b]}" for n, (a, b) in enumerate(pair_index)
+            if not live[n] and n not in unbounded]
     rates = []
     for n, (a, b) in enumerate(pair_index):
         rates.append(ExchangeRate(names[a], names[b], Estimate(k[a, b], k[a, b] * se[n], "1/s")))
@@ -453,6 +492,10 @@ def fit_exchange(
     chi2 = chi2_n * w_scale**2
     p_value, lack = math.nan, None
     notes = [] if res.success else [f"least squares did not converge: {res.message}"]
+    if unbounded:
+        faster = ", ".join(f"{names[pair_index[n][0]]}–{names[pair_index[n][1]]}" for n in unbounded)
+        notes.append(f"exchange {faster} is complete before the first mixing time ({t_min:g} s): its rate is "
+                     "only a lower bound")
     if dead:
         notes.append(f"no exchange detected between {', '.join(dead)} (rate consistent with zero)")
     if weighted and dof > 0:
@@ -465,7 +508,8 @@ def fit_exchange(
                          f"p = {p_value:.2g} (wrong populations, a missing site or pair, or T1 left out?)")
     scale = float(np.max(np.abs(data["v"])))
     return ExchangeFit(
-        success=bool(res.success), message="; ".join(notes), sites=names, populations=tuple(map(float, p)),
+        success=bool(res.success) and not unbounded, message="; ".join(notes), sites=names,
+        populations=tuple(map(float, p)),
         rates=tuple(rates), total=Estimate(total, total * se[n_pairs], "1"), R1=r1_est, R1_fitted=fit_r1,
         chi_square=chi2, reduced_chi_square=chi2 / dof if dof > 0 else math.nan, degrees_of_freedom=dof,
         relative_rms=float(np.sqrt(np.mean((model - data["v"]) ** 2)) / scale) if scale > 0 else math.nan,
