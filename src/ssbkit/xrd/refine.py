@@ -33,11 +33,12 @@ I_φk depends on the mode:
   a tenth of the FWHM (exact overlaps such as cubic 333/511) share one intensity.
 
 Linear parameters (scales, background, Pawley intensities) are solved by linear least squares
-inside every evaluation (variable projection; ``parameters.fit_separable``); the others by
-``scipy.optimize.least_squares`` (trust-region reflective, bounds) with an analytic Jacobian
-(peak centre, width and η derivatives through the chain rule; |F|² by central differences),
-which is exact where finite differences are not: cutting peaks at a window makes the model
-jump by a tail's value whenever an edge crosses a point.
+inside every evaluation (variable projection; ``parameters.fit_separable``); the others by a
+bounded Levenberg–Marquardt with an analytic Jacobian (peak centre, width and η derivatives
+through the chain rule; |F|² by central differences), which is exact where finite
+differences are not: cutting peaks at a window makes the model jump by a tail's value
+whenever an edge crosses a point, and a finite-difference step that meets one sees a slope
+of jump/step.
 
 The default strategy runs cumulative stages: (1) scales + background + zero, (2) + cell,
 (3) + profile — X_φ, Y_φ of every phase when a calibrated ``instrument`` is given, else
@@ -264,7 +265,8 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
     are refined. The radiation is ``wavelength`` (an anode name, λ [Å] or [(λ, weight), …])
     if given, else the instrument's, else the pattern's. ``strategy``: ``"default"`` or a
     list of cumulative stages, each a list of groups (``GROUPS``) or parameter names or
-    patterns (``"LiCl:a"``, ``"*:B"``). ``two_theta_range``: (min, max) [deg] fitted.
+    patterns (``"LiCl:a"``, ``"*:B"``); the scales (and Pawley's intensities) are solved for
+    in every stage. ``two_theta_range``: (min, max) [deg] fitted.
     ``start``: starting values by parameter name (``{"LiCl:Y": 0.05}``), which override the
     phases', the instrument's and the guessed ones. ``max_nfev``: the most model evaluations
     per least-squares run. ``goniometer_radius`` [mm] converts the sample displacement.
@@ -298,7 +300,6 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
     models = [_PhaseModel(p, n, lines, float(x[0]), float(x[-1])) for p, n in zip(loaded, names, strict=True)]
     model = _Model(x, lines, base, models, mode, int(background_terms), radius_mm)
     model.calibrated = instrument is not None
-    model.default_strategy = isinstance(strategy, str)
     if mode == "pawley":
         _group_overlaps(model, width)
     model.build_parameters(size_guess=_size_broadening_guess(base, position, width) if instrument else 0.0)
@@ -310,10 +311,14 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
         last = number == len(stages) - 1
         for group in stage:
             refined += [name for name in _resolve(group, model, params) if name not in refined]
-        for name in params:
-            pawley_intensity = mode == "pawley" and params[name].linear and not name.startswith("bkg")
-            params.update(name, vary=pawley_intensity or name in refined)
+        for name in params:  # scales and Pawley intensities, linear, are always solved for
+            always = params[name].linear and not name.startswith("bkg")
+            params.update(name, vary=always or name in refined)
         _lift_from_bounds(params, refined)
+        varied = sum(params[name].vary for name in params)
+        if y.size <= varied:
+            raise InputError(f"{y.size} points in the fitted range cannot determine the {varied} parameters "
+                             f"of stage {number + 1}", source=pattern.source or "pattern")
         if mode == "lebail":
             fit, cycles = _lebail_stage(model, params, y, sigma, max_nfev, covariance=last)
         else:
@@ -669,7 +674,6 @@ class _Model:
             self.basis[:, j] = chebyshev(x, np.eye(background_terms)[j], lo=lo, hi=hi)
         self.params = Parameters()
         self.calibrated = False
-        self.default_strategy = True
         self.cell_cache: dict[tuple, tuple] = {}
 
     # parameter layout ----------------------------------------------------------------------------
