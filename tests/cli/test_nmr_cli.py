@@ -81,6 +81,23 @@ def test_read_writes_the_csv_and_the_figure(tmp_path):
     assert lines[0] == "chemical shift [ppm],intensity [a.u.]" and len(lines) == 8193
     assert figure.read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["li6.csv", "li6.png"]  # no temporary left
+    # regression: the table kept the 0600 mode of its mkstemp temporary file
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    assert table.stat().st_mode == plain.stat().st_mode
+
+
+def test_a_figure_that_fails_leaves_no_table(tmp_path, monkeypatch):
+    """Both outputs or neither: the table is renamed into place only after the figure is saved."""
+    import ssbkit.nmr.plot
+
+    def broken(spectrum):
+        raise RuntimeError("plotting bug")
+
+    monkeypatch.setattr(ssbkit.nmr.plot, "plot_spectrum", broken)
+    result = invoke("read", FID, "--csv", tmp_path / "li6.csv", "--plot", tmp_path / "li6.png")
+    assert result.exit_code == 1 and "plotting bug" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_read_topspin_1d_puts_the_maximum_where_topspin_does():

@@ -96,13 +96,8 @@ def read_command(path: Path, processed: bool, lb_hz: float, phase: str, baseline
     """
     check_outputs(csv=csv_path, plot=plot_path)
     spectrum = _spectrum(path, processed=processed, lb_hz=lb_hz, phase=phase, baseline=baseline)
-    if csv_path is not None:
-        _write_csv(spectrum.to_frame(), csv_path)
-    if plot_path is not None:
-        from ssbkit.eis.plot import save_figure
-        from ssbkit.nmr.plot import plot_spectrum
-
-        save_figure(plot_spectrum(spectrum), plot_path)
+    _write_outputs(table=(spectrum.to_frame, csv_path),
+                   figure=("ssbkit.nmr.plot:plot_spectrum", spectrum, plot_path))
     if as_json:
         import json
 
@@ -111,17 +106,45 @@ def read_command(path: Path, processed: bool, lb_hz: float, phase: str, baseline
         click.echo(spectrum.report())
 
 
-def _write_csv(frame: Any, path: Path) -> None:
+def _write_outputs(*, table: tuple[Any, Path | None] | None = None,
+                   figure: tuple[str, Any, Path | None] | None = None) -> None:
+    """Write a command's table and figure, both or neither. ``table`` is (make, path), where
+    ``make()`` returns the DataFrame; ``figure`` is ("module:function", argument, path), the
+    plotting function imported only when a figure is asked for; a None path skips either.
+    The table goes to a hidden temporary file beside its path (opened like any new file, so it
+    gets the user's umask, not mkstemp's 0600), renamed into place only once the figure is
+    saved (``save_figure`` is atomic itself); a file system error names the output."""
     import os
-    import tempfile
+    import secrets
 
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
+    from ssbkit.core.errors import InputError
+
+    table_path = None if table is None else table[1]
+    figure_path = None if figure is None else figure[2]
+    temporary = None
+    if table_path is not None:
+        temporary = table_path.parent / f".{table_path.name}.{secrets.token_hex(8)}.tmp"
+    current = table_path
     try:
-        frame.to_csv(temporary, index=False)
-        os.replace(temporary, path)
+        if table is not None and temporary is not None:
+            with open(temporary, "x", newline="", encoding="utf-8") as handle:
+                table[0]().to_csv(handle, index=False)
+        if figure is not None and figure_path is not None:
+            import importlib
+
+            from ssbkit.eis.plot import save_figure
+
+            module, _, name = figure[0].partition(":")
+            current = figure_path
+            save_figure(getattr(importlib.import_module(module), name)(figure[1]), figure_path)
+        if temporary is not None and table_path is not None:
+            current = table_path
+            os.replace(temporary, table_path)
+    except OSError as exc:  # a folder that vanished, filled up or turned read-only since the check
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=current) from None
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 @nmr.command("deconvolve")
@@ -165,11 +188,7 @@ def deconvolve_command(path: Path, peaks: str | None, names: str | None, shape: 
         region=None if region is None else _floats(region, "--region"),
         sidebands=None if spinning_rate_hz is None else {"spinning_rate_Hz": spinning_rate_hz, "orders": 2},
     )
-    if plot_path is not None:
-        from ssbkit.eis.plot import save_figure
-        from ssbkit.nmr.plot import plot_deconvolution
-
-        save_figure(plot_deconvolution(result), plot_path)
+    _write_outputs(figure=("ssbkit.nmr.plot:plot_deconvolution", result, plot_path))
     emit(result, as_json)
 
 
@@ -223,11 +242,7 @@ def exsy_fit_command(table: Path, model: str, length_um: float | None, plateau: 
     frame = read_buildup_table(table)
     result = fit_buildup_series(frame, model=model, length_um=length_um, plateau=_plateau(plateau),
                                 arrhenius=global_fit, source=str(table))
-    if plot_path is not None:
-        from ssbkit.eis.plot import save_figure
-        from ssbkit.nmr.plot import plot_buildup
-
-        save_figure(plot_buildup(result), plot_path)
+    _write_outputs(figure=("ssbkit.nmr.plot:plot_buildup", result, plot_path))
     emit(result, as_json)
 
 

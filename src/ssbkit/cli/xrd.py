@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ssbkit.cli._common import check_outputs, emit, json_option, names_options, split_list
+from ssbkit.cli.nmr import _write_outputs
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -63,10 +64,7 @@ def read_command(file: Path, csv_path: Path | None, as_json: bool) -> None:
     """
     check_outputs(csv=csv_path)
     pattern = _pattern(file)
-    if csv_path is not None:
-        from ssbkit.cli.nmr import _write_csv
-
-        _write_csv(pattern.to_frame(), csv_path)
+    _write_outputs(table=(pattern.to_frame, csv_path))
     if as_json:
         import json
 
@@ -99,11 +97,7 @@ def identify_command(file: Path, wavelength: str | None, instrument_path: Path |
     check_outputs(plot=plot_path)
     result = identify(_pattern(file), wavelength=wavelength, instrument=_instrument(instrument_path),
                       max_phases=max_phases)
-    if plot_path is not None:
-        from ssbkit.eis.plot import save_figure
-        from ssbkit.xrd.plot import plot_identification
-
-        save_figure(plot_identification(result), plot_path)
+    _write_outputs(figure=("ssbkit.xrd.plot:plot_identification", result, plot_path))
     emit(result, as_json)
 
 
@@ -179,15 +173,8 @@ def refine_command(file: Path, phases: str, wavelength: str | None, instrument_p
         window = (values[0], values[1])
     result = refine(_pattern(file), _phases(phases), mode=mode, instrument=_instrument(instrument_path),
                     wavelength=wavelength, background_terms=background_terms, two_theta_range=window)
-    if plot_path is not None:
-        from ssbkit.eis.plot import save_figure
-        from ssbkit.xrd.plot import plot_refinement
-
-        save_figure(plot_refinement(result), plot_path)
-    if csv_path is not None:
-        from ssbkit.cli.nmr import _write_csv
-
-        _write_csv(result.curves(), csv_path)
+    _write_outputs(table=(result.curves, csv_path),
+                   figure=("ssbkit.xrd.plot:plot_refinement", result, plot_path))
     emit(result, as_json)
 
 
@@ -222,9 +209,5 @@ def sizestrain_command(file: Path, peaks: str | None, wavelength: str | None, in
         positions = _floats(peaks, "--peaks")
     result = sizestrain(_pattern(file), peaks=positions, instrument=_instrument(instrument_path),
                         wavelength=wavelength, breadth=breadth)
-    if plot_path is not None:
-        from ssbkit.eis.plot import save_figure
-        from ssbkit.xrd.plot import plot_williamson_hall
-
-        save_figure(plot_williamson_hall(result), plot_path)
+    _write_outputs(figure=("ssbkit.xrd.plot:plot_williamson_hall", result, plot_path))
     emit(result, as_json)
