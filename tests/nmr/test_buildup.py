@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ssbkit import InputError
@@ -272,6 +273,24 @@ def test_bad_tables_are_refused_with_the_reason(tmp_path, text, match):
     with pytest.raises(InputError, match=match) as info:
         read_buildup_table(path)
     assert str(path) in str(info.value)
+
+
+def test_a_header_only_table_is_refused_not_an_index_error(tmp_path):
+    # regression: _validate_frame reached distinct[0] of no mixing times (IndexError)
+    path = write(tmp_path, "mixing_time [s],intensity\n")
+    with pytest.raises(InputError, match="no data rows"):
+        read_buildup_table(path)
+    with pytest.raises(InputError, match="no data rows"):
+        fit_buildup_series(pd.DataFrame({"mixing_time [s]": [], "intensity": []}), model="first-order")
+
+
+def test_a_negative_outlier_does_not_hide_in_the_noise_it_inflates(tmp_path):
+    # regression: the noise estimate included the outlier itself (0.21), so −0.5 passed 3 × noise
+    path = write(tmp_path, "mixing_time [s],intensity\n0.01,-0.5\n0.1,0.2\n1,0.3\n3,0.31\n")
+    with pytest.raises(InputError, match="row 1 .* out of range"):
+        read_buildup_table(path)
+    with pytest.raises(InputError, match="point 0 .* out of range"):
+        fit_buildup([0.01, 0.1, 1, 3], [-0.5, 0.2, 0.3, 0.31], model="first-order")
 
 
 def test_a_missing_file_is_an_input_error(tmp_path):

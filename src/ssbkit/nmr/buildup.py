@@ -308,7 +308,9 @@ def noise_estimate(mixing_time_s: np.ndarray, intensity: np.ndarray) -> float:
 
 def _check_intensities(t: np.ndarray, y: np.ndarray, err: np.ndarray | None, where: str,
                        rows: np.ndarray | None = None) -> None:
-    noise = err if err is not None else np.full(y.size, noise_estimate(t, y))
+    # The noise is estimated with the negative points (the candidates) set to 0: an outlier must
+    # not widen the band it is tested against (−0.5 among four points otherwise passed).
+    noise = err if err is not None else np.full(y.size, noise_estimate(t, np.clip(y, 0.0, None)))
     plateau = max(float(np.max(y)), 0.0)
     floor = -np.maximum(_NOISE_FACTOR * noise, _PLATEAU_FRACTION * plateau)
     bad = np.flatnonzero(y < floor)
@@ -610,6 +612,8 @@ def _validate_frame(frame: Any, source: str) -> None:
     from ssbkit.core.validate import require_columns
 
     require_columns(frame, [MIXING_TIME, INTENSITY], source=source)
+    if len(frame) == 0:
+        raise InputError("the table has a header but no data rows", source=source)
     columns = [c for c in (MIXING_TIME, INTENSITY, INTENSITY_STDERR, TEMPERATURE) if c in frame.columns]
     for column in columns:
         values = _numbers(frame[column])
