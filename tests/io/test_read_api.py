@@ -74,3 +74,19 @@ def test_format_option_skips_sniffing(tmp_path):
     path.write_text("\n".join(",".join(f"{v:.12g}" for v in row) for row in rows) + "\n")
     (s,) = read_spectra(path, format="table")
     np.testing.assert_allclose(s.impedance, truth.impedance, rtol=1e-10)
+
+
+def test_a_technique_limits_the_readers_and_lets_the_usual_one_explain(tmp_path):
+    from ssbkit.core.errors import InputError
+    from ssbkit.core.registry import find_reader, read
+
+    one_column = tmp_path / "scan.xy"
+    one_column.write_text("10.00\n10.02\n10.04\n")
+    # no XRD reader recognises it, but the one that reads .xy files is asked, for its own error
+    assert find_reader(one_column, technique="xrd").name == "xrd-xy"
+    with pytest.raises(InputError, match="no intensities"):
+        read(one_column, technique="xrd")
+    impedance = tmp_path / "z.csv"
+    impedance.write_text("freq/Hz,Re(Z)/Ohm,-Im(Z)/Ohm\n1000,10,1\n100,12,3\n10,15,5\n")
+    with pytest.raises(InputError, match="no installed nmr reader"):
+        find_reader(impedance, technique="nmr")

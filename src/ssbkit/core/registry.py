@@ -123,10 +123,18 @@ def _names(readers: Iterable[str]) -> str:
     return ", ".join(sorted(readers)) or "(none installed)"
 
 
-def find_reader(path: str | PathLike[str], *, format: str | None = None) -> type:
-    """The reader class for ``path``: ``format`` if given, else the one whose sniff matches."""
+def find_reader(path: str | PathLike[str], *, format: str | None = None,
+                technique: str | None = None) -> type:
+    """The reader class for ``path``: ``format`` if given, else the one whose sniff matches.
+
+    ``technique`` (``"xrd"``, ``"nmr"``, …) considers only the readers of that technique; when
+    none of them recognises the content but exactly one usually reads files with this
+    extension, that one is returned, so that its own error says what is wrong with the file.
+    """
     path = Path(path)
     readers = list_readers()
+    if technique is not None and format is None:
+        readers = {n: cls for n, cls in readers.items() if technique in getattr(cls, "techniques", ())}
     if format is not None:
         if format not in readers:
             raise InputError(f"unknown format {format!r}; installed readers: {_names(readers)}",
@@ -148,15 +156,19 @@ def find_reader(path: str | PathLike[str], *, format: str | None = None) -> type
             source=path,
         )
     hint = [n for n, cls in readers.items() if suffix in (e.lower() for e in cls.extensions)]
+    if technique is not None and len(hint) == 1:
+        return readers[hint[0]]
+    kind = f"{technique} " if technique is not None else ""
     extra = (f"; {_names(hint)} usually read{'s' if len(hint) == 1 else ''} {suffix} files "
              "but did not recognise the content") if hint else ""
     raise UnsupportedFormatError(
-        f"no installed reader recognises this file{extra}; installed readers: {_names(readers)}",
+        f"no installed {kind}reader recognises this file{extra}; installed {kind}readers: {_names(readers)}",
         source=path,
     )
 
 
-def read(path: str | PathLike[str], *, format: str | None = None, **options: Any) -> list[Any]:
+def read(path: str | PathLike[str], *, format: str | None = None, technique: str | None = None,
+         **options: Any) -> list[Any]:
     """Read every measurement in ``path`` with the reader ``find_reader`` picks."""
-    reader_cls = find_reader(path, format=format)
+    reader_cls = find_reader(path, format=format, technique=technique)
     return reader_cls().read(Path(path), **options)

@@ -182,7 +182,7 @@ def read_pattern(path: str | PathLike[str], *, scan: int | None = None, **option
     from ssbkit.core.results import hash_file
     from ssbkit.xrd.data import Pattern
 
-    containers = read(path, **options)
+    containers = read(path, technique="xrd", **options)
     patterns = [c for c in containers if isinstance(c, Pattern)]
     if not patterns:
         raise InputError(f"holds no powder pattern ({_kinds(containers)})", source=Path(path))
@@ -203,7 +203,7 @@ def read_nmr(path: str | PathLike[str], **options: Any) -> Any:
     """
     from ssbkit.nmr.data import FID, NMRSpectrum
 
-    containers = read(path, **options)
+    containers = read(path, technique="nmr", **options)
     found = [c for c in containers if isinstance(c, FID | NMRSpectrum)]
     if not found:
         raise InputError(f"holds no NMR data ({_kinds(containers)})", source=Path(path))
