@@ -122,6 +122,19 @@ def test_nmrglue_fixture_pdata():
 
 
 @pytest.mark.shared_data
+def test_processed_true_reads_pdata_of_an_experiment_without_fid():
+    # regression: an experiment folder holding acqus and pdata/1 only was refused before pdata was tried
+    experiment = shared_data("nmr", "nmrglue_bruker_test_data", "1")
+    for read in (read_bruker, ssbkit.io.read_nmr):
+        spectrum = read(experiment, processed=True)
+        assert spectrum.data.tolist() == [-36275840.0, -34775104.0]  # nmrglue's own expected values
+    _raises(experiment, "no fid or ser .*processed=True")
+    with pytest.raises(InputError, match="no fid or ser"):
+        ssbkit.io.read_nmr(experiment)
+    _raises(experiment, "pdata/2", processed=True, procno=2)
+
+
+@pytest.mark.shared_data
 def test_topspin_2d_ser_states_tppi_with_rows_never_acquired():
     folder = shared_data("nmr", "spectrochempy_bruker", "topspin_2d", "1")
     fid = read_bruker(folder)
@@ -218,8 +231,30 @@ def test_missing_acqus(tmp_path):
     (folder / "acqus").unlink()
     _raises(folder, "no acqus")
     _raises(folder / "fid", "no acqus")
-    with pytest.raises(UnsupportedFormatError, match=str(folder)):
-        ssbkit.io.read(folder)
+
+
+@pytest.mark.parametrize("name", ["fid", "ser"])
+def test_a_missing_acqus_is_named_through_ssbkit_io_not_no_reader_recognises(tmp_path, name):
+    # regression: sniff claimed only complete folders, so ssbkit.io.read said "no installed reader
+    # recognises this file" instead of what is missing
+    folder = _experiment(tmp_path / "1")
+    (folder / "acqus").unlink()
+    (folder / "fid").rename(folder / name)
+    for path in (folder, folder / name):
+        assert ssbkit.io.find_reader(path) is BrukerNmrReader
+        for read in (ssbkit.io.read, ssbkit.io.read_nmr):
+            with pytest.raises(InputError, match="no acqus parameter file") as info:
+                read(path)
+            assert not isinstance(info.value, UnsupportedFormatError) and str(path) in str(info.value)
+
+
+def test_an_acqus_that_is_not_jcamp_dx_is_named(tmp_path):
+    folder = _experiment(tmp_path / "1")
+    (folder / "acqus").write_bytes(b"\x00\x01 not parameters at all \xff" * 20)
+    _raises(folder, "acqus is present but not a JCAMP-DX parameter file")
+    _raises(folder / "fid", "acqus is present but not a JCAMP-DX parameter file")
+    with pytest.raises(InputError, match="acqus is present but not a JCAMP-DX"):
+        ssbkit.io.read_nmr(folder)
 
 
 def test_missing_fid_or_ser(tmp_path):

@@ -1,12 +1,18 @@
 """Bruker TopSpin NMR data: raw ``fid``/``ser`` as an ``ssbkit.nmr.FID``, processed ``pdata`` as an
 ``ssbkit.nmr.NMRSpectrum``.
 
-What is claimed (``BrukerNmrReader.sniff``; content and folder layout, never the name alone):
+What is claimed (``BrukerNmrReader.sniff``; folder layout and file names that only Bruker uses):
 
 - an experiment folder (``…/<expno>``) holding ``acqus`` and ``fid`` (1D) or ``ser`` (2D);
 - the ``fid`` or ``ser`` file itself, beside its ``acqus``;
 - a processed folder ``…/pdata/<procno>`` holding ``procs`` and ``1r`` (1D) or ``2rr`` (2D), or
   that ``1r``/``2rr`` file itself.
+
+A folder or file that is plainly one of these with a part missing or broken (``fid`` without
+``acqus``, an ``acqus`` that is not JCAMP-DX, ``acqus`` without data, ``1r`` without ``procs``)
+is claimed as well, so that ``ssbkit.io.read`` passes it here and the error says what is
+missing, instead of "no reader recognises this file". A ``fid`` beside a Varian/Agilent
+``procpar`` is left alone: that format is not Bruker's.
 
 ``read_bruker(path)`` gives the raw data of an experiment folder and the processed data of a
 ``pdata`` folder; ``processed=True`` asks for ``pdata/<procno>`` of an experiment folder.
@@ -102,23 +108,34 @@ def _is_jcamp(path: Path) -> bool:
 
 
 def _kind(path: Path) -> tuple[str, Path] | None:
-    """("raw"|"processed", folder) for a path this reader claims, else None. Never raises."""
+    """("raw"|"processed", folder) for a path this reader claims, complete or not, else None.
+    Never raises; ``_complete`` says whether it can be read."""
     try:
         if path.is_dir():
-            if (path / "acqus").is_file() and any((path / n).is_file() for n in _RAW):
-                return ("raw", path) if _is_jcamp(path / "acqus") else None
-            if (path / "procs").is_file() and any((path / n).is_file() for n in _PROCESSED):
-                return ("processed", path) if _is_jcamp(path / "procs") else None
+            raw = any((path / n).is_file() for n in _RAW)
+            if (raw and not (path / "procpar").is_file()) or (path / "acqus").is_file():
+                return "raw", path
+            if (path / "procs").is_file() or any((path / n).is_file() for n in _PROCESSED):
+                return "processed", path
             return None
         if path.is_file():
             folder = path.parent
-            if path.name in _RAW and _is_jcamp(folder / "acqus"):
+            if path.name in _RAW and ((folder / "acqus").is_file() or not (folder / "procpar").is_file()):
                 return "raw", folder
-            if path.name in _PROCESSED and _is_jcamp(folder / "procs"):
+            if path.name in _PROCESSED:
                 return "processed", folder
     except OSError:
         return None
     return None
+
+
+def _complete(what: str, folder: Path) -> bool:
+    """Whether a claimed folder holds its parameter file (JCAMP-DX) and a data file."""
+    parameters, data = ("acqus", _RAW) if what == "raw" else ("procs", _PROCESSED)
+    try:
+        return _is_jcamp(folder / parameters) and any((folder / n).is_file() for n in data)
+    except OSError:
+        return False
 
 
 class BrukerNmrReader:
@@ -164,20 +181,29 @@ def read_bruker(path: str | PathLike[str], *, processed: bool | None = None, pro
         if processed is False:
             raise InputError("is a processed pdata folder; give the experiment folder (two levels up) "
                              "for the raw FID", source=path)
+        if not _complete("processed", folder):
+            _refuse(path, folder)
         return _read_processed(folder)
-    if processed:
+    if processed:  # pdata first: an experiment may keep its processed data without its fid
         pdata = folder / "pdata" / str(procno)
         if not pdata.is_dir():
             raise InputError(f"has no processed data pdata/{procno}", source=folder)
-        if _kind(pdata) is None:
+        if not _complete("processed", pdata):
             _refuse(pdata, pdata)
         return _read_processed(pdata)
+    if not _complete("raw", folder):
+        _refuse(path, folder)
     return _read_raw(folder, path if path.is_file() else None)
 
 
 def _refuse(path: Path, folder: Path) -> None:
     """Raise the InputError that says what is missing for ``path`` to be Bruker data."""
     names = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    for parameters, data in (("acqus", _RAW), ("procs", _PROCESSED)):
+        relevant = path.name in data if path.is_file() else bool(names & set(data))
+        if relevant and (folder / parameters).is_file() and not _is_jcamp(folder / parameters):
+            raise InputError(f"{parameters} is present but not a JCAMP-DX parameter file (no '##' "
+                             "records at its start): damaged, or not written by TopSpin", source=path)
     if path.is_file() and path.name in _RAW:
         raise InputError(f"no acqus parameter file beside this {path.name}", source=path)
     if path.is_file() and path.name in _PROCESSED:
