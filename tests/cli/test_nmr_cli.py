@@ -254,8 +254,14 @@ def test_exchange_fit_without_relaxation_misses_the_example():
     """Negative control: the example relaxes (T1 = 5–20 s over 10 s of mixing); fitting it as
     if it did not leaves residuals an order of magnitude above the 0.5 % noise."""
     relaxed = ok_json("exchange-fit", VOLUMES, "--t1-s", "Li2S=20,LPSC=5,LiI=10")
-    plain = ok_json("exchange-fit", VOLUMES)
+    plain = ok_json("exchange-fit", VOLUMES, "--t1-s", "none")
+    fitted = ok_json("exchange-fit", VOLUMES)  # the default fits one T1 per site
     assert relaxed["relative_rms"] < 0.01 < 0.05 < plain["relative_rms"]
+    assert fitted["relative_rms"] < 0.01 and fitted["R1_fitted"] is True
+    truth = {("Li2S", "LiI"): 2.0, ("LiI", "LPSC"): 5.0}
+    for rate in fitted["rates"]:
+        if (rate["from"], rate["to"]) in truth:
+            assert abs(rate["k"]["value"] / truth[(rate["from"], rate["to"])] - 1) < 0.1
 
 
 # ---------------------------------------------------------------------------- errors

@@ -261,9 +261,10 @@ def _plateau(text: str) -> Any:
 @click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--populations", default=None, metavar="SITE=P,…",
               help="Site populations (from the 1D fractions), e.g. Li2S=0.3,LPSC=0.5,LiI=0.2; "
-                   "default: the diagonal volumes at the shortest mixing time.")
-@click.option("--t1-s", "t1", default=None, metavar="SITE=T1,…|T1|fit",
-              help="Longitudinal relaxation [s]: per site, one for all, or fitted.")
+                   "default: each site's peaks (diagonal and cross) summed at the shortest mixing time.")
+@click.option("--t1-s", "t1", default="fit", show_default=True, metavar="SITE=T1,…|T1|fit|none",
+              help="Longitudinal relaxation [s] during mixing: per site, one for all, fitted per site, "
+                   "or none (volumes already corrected or normalised).")
 @click.option("--pairs", default=None, metavar="A-B,…",
               help="Only these pairs exchange (e.g. Li2S-LiI,LiI-LPSC); default: all.")
 @json_option
@@ -278,7 +279,9 @@ def exchange_fit_command(table: Path, populations: str | None, t1: str | None, p
 
     Example:
 
-        ssbkit nmr exchange-fit examples/data/nmr/exsy_volumes.csv --populations Li2S=0.3,LPSC=0.5,LiI=0.2 --t1-s Li2S=20,LPSC=5,LiI=10 --json
+        ssbkit nmr exchange-fit examples/data/nmr/exsy_volumes.csv --json
+
+        ssbkit nmr exchange-fit examples/data/nmr/exsy_volumes.csv --populations Li2S=0.3,LPSC=0.5,LiI=0.2 --t1-s Li2S=20,LPSC=5,LiI=10
     """
     from ssbkit.nmr.exchange import fit_exchange, read_exchange_table
 
@@ -313,7 +316,9 @@ def _populations(text: str | None, frame: Any) -> Any:
 
 
 def _t1(text: str | None) -> Any:
-    if text is None or text == "fit":
+    if text is None or text == "none":
+        return None
+    if text == "fit":
         return text
     if "=" in text:
         return _mapping(text, "--t1-s")
@@ -322,7 +327,8 @@ def _t1(text: str | None) -> Any:
         from ssbkit.core.errors import InputError
 
         # a bare list would be matched to the sites in an order the user cannot see
-        raise InputError(f"give one T1 for all sites, SITE=T1 pairs or fit, got {text!r}", source="--t1-s")
+        raise InputError(f"give one T1 for all sites, SITE=T1 pairs, fit or none, got {text!r}",
+                         source="--t1-s")
     return values[0]
 
 
