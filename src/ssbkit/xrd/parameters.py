@@ -282,17 +282,15 @@ def fit_separable(model: Model, parameters: Parameters, y: np.ndarray, sigma: np
         if not lin_vary.size or not free.any():
             return _gram(derivative), -_tdot(derivative, r)
         # J = −P⊥·derivative with P⊥ the projection off the free linear columns (Kaufman), formed
-        # from one Gram matrix of [derivative | columns]: no N-long factorisation
-        basis = _dense(_columns(state["columns"], lin_vary[free])) * sqrt_w[:, None]
-        stacked = np.hstack([derivative, basis])
-        gram = _gram(stacked)
-        k = derivative.shape[1]
-        g_dd, g_db, g_bb = gram[:k, :k], gram[:k, k:], gram[k:, k:]
+        # from the blocks of one Gram matrix of [derivative | columns]: no N-long factorisation
+        basis = _scale_rows(_columns(state["columns"], lin_vary[free]), sqrt_w)
+        g_db = _cross(derivative, basis)
+        g_bb = _gram(basis)
         scale = 1.0 / np.sqrt(np.maximum(np.diag(g_bb), 1e-300))
         inverse = np.linalg.pinv(g_bb * scale[:, None] * scale[None, :], rcond=1e-12, hermitian=True)
         inverse = inverse * scale[:, None] * scale[None, :]
         projected_r = _tdot(derivative, r) - g_db @ (inverse @ _tdot(basis, r))
-        return g_dd - g_db @ inverse @ g_db.T, -projected_r
+        return _gram(derivative) - g_db @ inverse @ g_db.T, -projected_r
 
     x0 = base[nl_idx]
     success, message, nfev = True, "linear parameters only", 1
@@ -312,14 +310,14 @@ def fit_separable(model: Model, parameters: Parameters, y: np.ndarray, sigma: np
     varied = tuple([names[i] for i in nl_idx] + [names[lin_index[j]] for j in lin_vary])
     cov = np.full((len(varied), len(varied)), np.nan)
     if covariance and varied:
-        blocks = []
+        derivative = np.zeros((y.size, 0))
         if nl_idx.size:
-            derivative = (jacobian(final, nl_idx) if jacobian
-                          else _numerical(model, final, nl_idx, lin_index, items))
-            blocks.append(sqrt_w[:, None] * derivative)
-        if lin_vary.size:
-            blocks.append(sqrt_w[:, None] * _dense(_columns(state["columns"], lin_vary)))
-        cov = _covariance(np.hstack(blocks)) * (chi_square / dof)
+            derivative = sqrt_w[:, None] * (jacobian(final, nl_idx) if jacobian
+                                            else _numerical(model, final, nl_idx, lin_index, items))
+        basis = _scale_rows(_columns(state["columns"], lin_vary), sqrt_w)
+        g_db = _cross(derivative, basis)
+        gram = np.block([[_gram(derivative), g_db], [g_db.T, _gram(basis)]])
+        cov = _covariance(gram) * (chi_square / dof)
         errors = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         errors[~np.isfinite(np.diag(cov))] = np.nan
         for name, error in zip(varied, errors, strict=True):
@@ -346,15 +344,18 @@ def _tdot(a: Any, v: np.ndarray) -> np.ndarray:
     return np.einsum("ni,n->i", a, v)
 
 
+def _cross(a: np.ndarray, b: Any) -> np.ndarray:
+    """aᵀb for a dense ``a``."""
+    if hasattr(b, "toarray"):
+        return np.asarray((b.T @ a).T)
+    return np.einsum("ni,nj->ij", a, b)
+
+
 def _dot(a: Any, v: np.ndarray) -> np.ndarray:
     """a·v."""
     if hasattr(a, "toarray"):
         return np.asarray(a @ v).ravel()
     return np.einsum("ni,i->n", a, v)
-
-
-def _dense(columns: Any) -> np.ndarray:
-    return columns.toarray() if hasattr(columns, "toarray") else np.asarray(columns)
 
 
 def _columns(columns: Any, which: np.ndarray) -> Any:
@@ -380,10 +381,9 @@ def _numerical(model: Model, values: np.ndarray, which: np.ndarray, lin_index: n
     return np.column_stack(out)
 
 
-def _covariance(jacobian: np.ndarray) -> np.ndarray:
-    """(JᵀJ)⁻¹ from the equilibrated normal matrix; directions the data do not determine (relative
-    eigenvalue below 1e-12) give NaN variances to the parameters that take part in them."""
-    gram = _gram(jacobian)
+def _covariance(gram: np.ndarray) -> np.ndarray:
+    """(JᵀJ)⁻¹ from the equilibrated normal matrix JᵀJ; directions the data do not determine
+    (relative eigenvalue below 1e-12) give NaN variances to the parameters that take part in them."""
     norms = np.sqrt(np.diag(gram))
     norms[norms == 0] = 1.0
     eigenvalues, vectors = np.linalg.eigh(gram / norms[:, None] / norms[None, :])
