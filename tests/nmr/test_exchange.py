@@ -240,6 +240,23 @@ def test_volumes_that_are_not_first_order_exchange_are_not_a_success():
     assert not inv.success and "complex" in inv.message
 
 
+def test_complete_exchange_is_only_a_lower_bound_by_inversion():
+    # regression: X = [[.5, .5], [.5, .5]] (equilibrium reached) gave k = 18.4/s and success=True
+    inv = exchange_matrix_inversion([[0.25, 0.25], [0.25, 0.25]], 1.0, {"A": 0.5, "B": 0.5})
+    assert not inv.success and "exchange complete: only a lower bound" in inv.message
+
+
+def test_an_eigenvalue_within_the_noise_is_complete_exchange_too():
+    # k_AB + k_BA = 6/s at t = 1 s leaves e^-6 = 0.0025 of the difference: below volume noise of 0.01,
+    # whose size shows in the broken symmetry V[A→B] ≠ V[B→A]
+    v = exchange_volumes([1.0], populations={"A": 0.5, "B": 0.5}, rates={("A", "B"): 3.0})[0]
+    noisy = v + np.array([[0.0, 0.01], [-0.01, 0.0]])
+    inv = exchange_matrix_inversion(noisy, 1.0, {"A": 0.5, "B": 0.5})
+    assert not inv.success and "only a lower bound" in inv.message
+    exact = exchange_matrix_inversion(v, 1.0, {"A": 0.5, "B": 0.5})  # the control: noiseless, resolved
+    assert exact.success and exact.rates[0].k.value == pytest.approx(3.0, rel=1e-6)
+
+
 # -- the long-form table --------------------------------------------------------------------------------
 
 def write(tmp_path, text):

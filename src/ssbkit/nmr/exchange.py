@@ -33,7 +33,11 @@ one the relative r.m.s. residual is the guide.
 L = −logm(X)/t with X_ji = V[i → j]/M0_i; the rates are k_ij = −L_ji and R1_i is the i-th
 column sum of L (the columns of K sum to zero). It is exact for noiseless volumes and
 needs no starting values, but it amplifies noise and fails (a complex logarithm) when the
-mixing time is long compared with 1/k; the global fit is the sturdier estimate.
+mixing time is long compared with 1/k; the global fit is the sturdier estimate. A mode that
+has equilibrated within t leaves an eigenvalue of X near zero, and its rate can be anything
+above −ln(that eigenvalue)/t: an eigenvalue below 5 × the volumes' noise (measured by how far
+V departs from the symmetry V[i→j] = V[j→i] that detailed balance gives) or below 1e-9 is
+reported as complete exchange, a lower bound, not a success.
 
 >>> v = exchange_volumes([0.1], populations={"A": 0.5, "B": 0.5}, rates={("A", "B"): 2.0})
 >>> v.round(4).tolist()  # [t][from][to]: 0.25·(1 − e^(−0.4)) = 0.0824 crosses
@@ -78,6 +82,7 @@ __all__ = [
 MIXING_TIME, FROM, TO, VOLUME, VOLUME_STDERR = "mixing_time [s]", "from", "to", "volume", "volume stderr"
 _NEGATIVE_FRACTION = 0.05  # a volume below −5 % of the largest is a phase or sign error
 _RATE_FLOOR, _RATE_CEILING = 1e-9, 1e3  # k and R1 bounds, × 1/t_max and × 1/t_min
+_EIGENVALUE_NOISE_FACTOR = 5.0  # an eigenvalue of X below 5 × the noise is an equilibrated mode
 _LACK_OF_FIT_P = 1e-3
 
 citations.register("jeener1979", "J. Jeener, B. H. Meier, P. Bachmann, R. R. Ernst, Investigation of "
@@ -570,12 +575,24 @@ def exchange_matrix_inversion(volumes: Any, mixing_time_s: float | None = None, 
     m_total = float(matrix.sum()) if total is None else positive("total", total)
     m0 = m_total * p
     x = matrix.T / m0[None, :]  # X[to, from] = exp(−Lt)[to, from]
+    # Each eigenvalue of X is exp(−λt) of one mode of L; one lost in the noise is a mode that has
+    # equilibrated, whose rate the logarithm cannot give. First-order exchange keeps V symmetric
+    # (V[i→j] = V[j→i], detailed balance), so the broken symmetry measures the volumes' noise.
+    upper = np.triu_indices(n, 1)
+    noise = float(np.sqrt(np.mean((matrix - matrix.T)[upper] ** 2) / 2.0)) / float(m0.min())
+    floor = max(_EIGENVALUE_NOISE_FACTOR * noise, 1e-9)
+    smallest = float(np.min(np.linalg.eigvals(x).real))
     with np.errstate(all="ignore"):
         log = logm(x)
     message = ""
     ok = bool(np.isfinite(log).all())
-    if ok and np.iscomplexobj(log):
-        if np.abs(log.imag).max() > 1e-8 * max(np.abs(log.real).max(), 1e-300):
+    if abs(smallest) <= floor:
+        ok = False
+        message = (f"exchange complete: only a lower bound on the fastest rate(s) (the smallest eigenvalue "
+                   f"of the normalised volumes, {smallest:.3g}, is within {floor:.3g} of zero: "
+                   f"{_EIGENVALUE_NOISE_FACTOR:g} × the noise, or 1e-9); use a shorter mixing time")
+    if np.iscomplexobj(log):
+        if not message and np.abs(log.imag).max() > 1e-8 * max(np.abs(log.real).max(), 1e-300):
             ok = False
             message = ("the matrix logarithm is complex: these volumes are not first-order exchange at this "
                        "mixing time (noise, or t long compared with 1/k)")
