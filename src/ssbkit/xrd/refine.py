@@ -306,7 +306,7 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
     _start_from(model.params, start)
     stages = _stages(strategy, mode)
 
-    params, fit, refined, history = model.params, None, [], []
+    params, fit, refined, history, unsettled = model.params, None, [], [], []
     for number, stage in enumerate(stages):
         last = number == len(stages) - 1
         for group in stage:
@@ -320,7 +320,9 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
             raise InputError(f"{y.size} points in the fitted range cannot determine the {varied} parameters "
                              f"of stage {number + 1}", source=pattern.source or "pattern")
         if mode == "lebail":
-            fit, cycles = _lebail_stage(model, params, y, sigma, max_nfev, covariance=last)
+            fit, cycles, settled = _lebail_stage(model, params, y, sigma, max_nfev, covariance=last)
+            if not settled:
+                unsettled.append(number + 1)
         else:
             fit = fit_separable(model.evaluate, params, y, sigma, jacobian=model.jacobian, max_nfev=max_nfev,
                                 covariance=last, tolerance=1e-8 if last else 1e-6)
@@ -328,7 +330,8 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
         params = model.params = fit.parameters
         history.append({"stage": number + 1, "refined": list(refined), "Rwp": _rwp(y, fit.calculated, sigma),
                         "evaluations": fit.nfev, "cycles": cycles, "success": fit.success})
-    return _result(model, fit, x, y, sigma, history, instrument, strategy, two_theta_range)
+    notes = [f"Le Bail stage {k} stopped at {_LEBAIL_CYCLES} cycles, Rwp still falling" for k in unsettled]
+    return _result(model, fit, x, y, sigma, history, instrument, strategy, two_theta_range, notes)
 
 
 def _start_from(params: Parameters, start: Mapping[str, float] | None) -> None:
@@ -508,15 +511,16 @@ def _lift_from_bounds(params: Parameters, names: list[str]) -> None:
 
 
 def _lebail_stage(model: _Model, params: Parameters, y: np.ndarray, sigma: np.ndarray, max_nfev: int | None,
-                  *, covariance: bool) -> tuple[Any, int]:
+                  *, covariance: bool) -> tuple[Any, int, bool]:
     """Alternate least squares of scales, background, cell and profile (intensities held) with
-    partitions of the observed counts (all else held) until Rwp settles."""
-    previous = math.inf
+    partitions of the observed counts (all else held) until Rwp settles. Returns the last fit,
+    the cycles and whether Rwp settled before the cap."""
+    previous, settled = math.inf, False
     cycle = 0
-    while cycle < _LEBAIL_CYCLES:
+    while cycle < _LEBAIL_CYCLES and not settled:
         cycle += 1
-        fit = fit_separable(model.evaluate, params, y, sigma, jacobian=model.jacobian, max_nfev=max_nfev,
-                            covariance=False, tolerance=1e-6)
+        fit = fit_separable(model.evaluate, params, y, sigma, jacobian=model.jacobian,
+                            max_nfev=max_nfev, covariance=False, tolerance=1e-6)
         params = fit.parameters
         rwp = _rwp(y, fit.calculated, sigma)
         for pm in model.phases:  # the scale goes into the intensities
@@ -529,12 +533,11 @@ def _lebail_stage(model: _Model, params: Parameters, y: np.ndarray, sigma: np.nd
             if all(np.max(np.abs(pm.extracted - old)) < 1e-4 * np.max(old)
                    for pm, old in zip(model.phases, before, strict=True)):
                 break
-        if previous - rwp < 1e-5 * rwp:
-            break
+        settled = previous - rwp < 1e-5 * rwp
         previous = rwp
     final = fit_separable(model.evaluate, params, y, sigma, jacobian=model.jacobian, max_nfev=max_nfev,
                           covariance=covariance)
-    return final, cycle
+    return final, cycle, settled
 
 
 def _partition(model: _Model, values: np.ndarray, y: np.ndarray, sigma: np.ndarray) -> list[np.ndarray]:
@@ -1012,7 +1015,7 @@ def _propagate(fn: Any, model: _Model, values: np.ndarray, fit: Any) -> tuple[fl
 
 def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.ndarray,
             history: list[dict[str, Any]], instrument: Instrument | None, strategy: Any,
-            two_theta_range: Any) -> RefinementResult:
+            two_theta_range: Any, notes: list[str]) -> RefinementResult:
     params = fit.parameters
     values = params.vector()
     n, p = y.size, len(fit.varied)
@@ -1061,7 +1064,7 @@ def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.nda
 
     refined_instrument = dataclasses.replace(model.instrument, **{k: float(values[model.index[k]])
                                                                   for k in ("U", "V", "W", "X", "Y", "zero")})
-    notes = [f"{len(history)} stage(s), Rwp {rwp:.2f} %, GOF {gof:.3f}"]
+    notes = [f"{len(history)} stage(s), Rwp {rwp:.2f} %, GOF {gof:.3f}", *notes]
     if not fit.success:
         notes.append(f"the last stage did not converge: {fit.message}")
     if instrument is None:
