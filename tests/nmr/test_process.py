@@ -13,6 +13,7 @@ from ssbkit.io.bruker_nmr import read_bruker
 from ssbkit.nmr.data import FID, NMRSpectrum
 from ssbkit.nmr.process import (
     apodize,
+    autophase,
     baseline,
     fourier_transform,
     frequency_offsets_Hz,
@@ -195,6 +196,32 @@ def test_example_li6_mixture_deconvolves_to_its_fractions():
     assert fractions == pytest.approx([0.30, 0.50, 0.20], abs=0.02)
 
 
+SPREAD = [(4000.0, 0.03, 1.0), (1500.0, 0.05, 0.7), (-2500.0, 0.02, 0.8), (-4200.0, 0.04, 0.5)]  # k ≈ .1–.9
+
+
+@pytest.mark.parametrize(("p0", "p1", "limit"), [(30.0, -60.0, 180.0), (-100.0, 150.0, 180.0),
+                                                 (75.0, -170.0, 180.0), (10.0, 340.0, 360.0)])
+def test_first_order_autophase_recovers_a_known_p0_and_p1_error(p0, p1, limit):
+    # regression: p0 was scanned at p1 = 0 and an unbounded Nelder–Mead walked on from there;
+    # (10, 340) came back as (106, −177), 85° off at the lines
+    spectrum = process(lines_fid(SPREAD, noise=0.002, rng=5), window="none", phase=None)
+    error = phase(spectrum, -p0, -p1)  # what (p0, p1) puts right
+    found = autophase(error, first_order=True, p1_limit_deg=limit).metadata["processing"][-1]
+    assert found["p0_deg"] == pytest.approx(p0, abs=3.0) and found["p1_deg"] == pytest.approx(p1, abs=5.0)
+    for nu, _, _ in SPREAD:  # the phase where the lines are
+        k = 0.5 - nu / SW
+        assert abs((found["p0_deg"] + found["p1_deg"] * k) - (p0 + p1 * k)) < 2.0
+
+
+def test_first_order_phase_stays_within_its_limit():
+    spectrum = process(lines_fid(SPREAD, noise=0.002, rng=5), window="none", phase=None)
+    error = phase(spectrum, -75.0, 170.0)  # needs p1 = −170
+    step = autophase(error, first_order=True, p1_limit_deg=90.0).metadata["processing"][-1]
+    assert abs(step["p1_deg"]) <= 90.0 + 1e-9
+    with pytest.raises(InputError, match="p1_limit_deg"):
+        autophase(error, first_order=True, p1_limit_deg=0.0)
+
+
 def test_phasing_needs_signal_and_an_imaginary_part():
     silent = fourier_transform(FID(np.zeros(64), spectral_width_Hz=SW, observe_MHz=MHZ, carrier_ppm=0.0))
     with pytest.raises(InputError, match="no signal"):
@@ -375,6 +402,22 @@ def test_topspin_1d_against_topspins_own_1r():
     auto = process(read_bruker(folder), window="none", zero_fill=settings["SI"])
     assert abs(auto.ppm[0][np.argmax(auto.data)] - topspin.ppm[0][np.argmax(topspin.data)]) <= 2 * step
     assert np.corrcoef(auto.data, topspin.data)[0, 1] > 0.99
+
+
+@pytest.mark.shared_data
+def test_topspin_1d_first_order_autophase_is_bounded_and_agrees_at_the_line():
+    # regression: unbounded, p1 ran to 173° (or 496° scored without the first point's offset);
+    # one line in a narrow band leaves p1 ill-determined, so the check is the phase at the line
+    folder = shared_data("nmr", "spectrochempy_bruker", "topspin_1d", "1")
+    topspin = read_bruker(folder / "pdata" / "1")
+    settings = topspin.metadata["processing"][0]
+    auto = process(read_bruker(folder), window="none", zero_fill=settings["SI"], first_order=True)
+    step = auto.metadata["processing"][-1]
+    assert abs(step["p1_deg"]) <= 180.0
+    k = int(np.argmax(topspin.data)) / topspin.data.size
+    ours, theirs = step["p0_deg"] + step["p1_deg"] * k, settings["PHC0"] + settings["PHC1"] * k
+    assert abs((ours - theirs + 180) % 360 - 180) < 3.0
+    assert np.corrcoef(auto.data, topspin.data)[0, 1] > 0.999
 
 
 @pytest.mark.shared_data

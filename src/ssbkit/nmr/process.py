@@ -67,14 +67,20 @@ shared 27Al{31P} HMQC, whose Al–O–P peak lands at 27Al 35–41 ppm and 31P �
 A ser whose acquisition stopped early (``metadata["td"][0]`` below the rows stored) is cut to
 the rows acquired, rounded down to whole increments.
 
-**Automatic phasing.** ``autophase`` minimises one of two published criteria over p0 (a
-scan over the whole circle, then a bounded refinement), and, with ``first_order=True``, then
-over p0 and p1 together: ``acme``, the entropy of the first derivative of the real part plus a
-penalty on negative intensity (Chen et al., J. Magn. Reson. 158 (2002) 164), and
-``peak_minima``, the difference of the minima on either side of the tallest peak, which must
-be positive. nmrglue's ``autops`` optimises p0 and p1 together from one starting point; on
-test spectra with a pure zero-order error that traded p0 against p1 and stopped 7–14° away,
-so the scan over p0 is done here.
+**Automatic phasing.** ``autophase`` minimises one of two published criteria: ``acme``, the
+entropy of the first derivative of the real part plus a penalty on negative intensity (Chen
+et al., J. Magn. Reson. 158 (2002) 164), and ``peak_minima``, the difference of the minima on
+either side of the tallest peak, which must be positive. Zero order: a scan of p0 over the
+whole circle (5° steps), then a bounded refinement. With ``first_order=True``: a scan of the
+(p0, p1) plane, p0 over the circle in 10° steps and p1 from −``p1_limit_deg`` to
++``p1_limit_deg`` (default 180°) in 24 steps, then Nelder–Mead within ±20° of the best p0
+and within the p1 limit. nmrglue's ``autops`` optimises p0 and p1 together from one starting
+point; on test spectra with a pure zero-order error that traded p0 against p1 and stopped
+7–14° away, and a refinement started at p1 = 0 missed a p1 of 340° by 85°, so the scans are
+done here. The criterion itself has limits the search cannot remove: ACME leaves a few
+degrees of error on narrow lines in noise (the penalty also acts on the noise), and p1 is
+ill-determined when the signal sits in a narrow band (TopSpin's own PHC1 on the shared 1H MAS
+spectrum is −17°, ACME's minimum near +178°, with the same phase at the line).
 
 **Baseline.** ``baseline`` fits a polynomial by least squares to signal-free points and
 subtracts it. Signal-free points are given as ppm regions or found as in Dietrich et al.
@@ -337,7 +343,8 @@ def _peak_minima(real: np.ndarray, scale: float, peak: int, width: int) -> float
     return float(abs(left.min() - right.min()) / scale + 10.0 * max(-real[peak], 0.0) / scale)
 
 
-def _find_phase(z: np.ndarray, method: str, first_order: bool, peak_width: int) -> tuple[float, float]:
+def _find_phase(z: np.ndarray, method: str, first_order: bool, peak_width: int,
+                p1_limit: float = 180.0) -> tuple[float, float]:
     try:
         from scipy.optimize import minimize, minimize_scalar
     except ImportError:
@@ -353,39 +360,52 @@ def _find_phase(z: np.ndarray, method: str, first_order: bool, peak_width: int) 
         real = (z * np.exp(-1j * np.deg2rad(p0 + p1 * k))).real
         return _acme(real, scale) if method == "acme" else _peak_minima(real, scale, peak, peak_width)
 
-    grid = np.arange(0.0, 360.0, 5.0)
-    best = float(grid[np.argmin([score(p) for p in grid])])
-    refined = minimize_scalar(score, bounds=(best - 5.0, best + 5.0), method="bounded",
-                              options={"xatol": 1e-3})
-    p0, p1 = float(refined.x), 0.0
-    if first_order:
-        result = minimize(lambda x: score(x[0], x[1]), x0=[p0, 0.0], method="Nelder-Mead",
-                          options={"xatol": 1e-3, "fatol": 1e-10, "maxiter": 4000})
-        p0, p1 = float(result.x[0]), float(result.x[1])
-    return (p0 + 180.0) % 360.0 - 180.0, p1
+    if not first_order:
+        grid = np.arange(0.0, 360.0, 5.0)
+        best = float(grid[np.argmin([score(p) for p in grid])])
+        refined = minimize_scalar(score, bounds=(best - 5.0, best + 5.0), method="bounded",
+                                  options={"xatol": 1e-3})
+        return (float(refined.x) + 180.0) % 360.0 - 180.0, 0.0
+    # p0 and p1 trade against each other: a refinement from p1 = 0 stops in the nearest valley
+    p0_grid, p1_grid = np.arange(0.0, 360.0, 10.0), np.linspace(-p1_limit, p1_limit, 25)
+    costs = np.array([[score(a, b) for a in p0_grid] for b in p1_grid])
+    row, column = np.unravel_index(int(np.argmin(costs)), costs.shape)
+    start = [float(p0_grid[column]), float(p1_grid[row])]
+    p1_step = float(p1_grid[1] - p1_grid[0])
+    simplex = [start, [start[0] + 10.0, start[1]],
+               [start[0], start[1] + (p1_step if start[1] + p1_step <= p1_limit else -p1_step)]]
+    result = minimize(lambda x: score(x[0], x[1]), x0=start, method="Nelder-Mead",
+                      bounds=[(start[0] - 20.0, start[0] + 20.0), (-p1_limit, p1_limit)],
+                      options={"xatol": 1e-3, "fatol": 1e-10, "maxiter": 4000, "initial_simplex": simplex})
+    return (float(result.x[0]) + 180.0) % 360.0 - 180.0, float(result.x[1])
 
 
 def autophase(spectrum: NMRSpectrum, *, method: str = "acme", first_order: bool = False,
-              peak_width: int = 100) -> NMRSpectrum:
-    """The spectrum phased automatically (p0, and p1 when ``first_order``); module notes.
+              peak_width: int = 100, p1_limit_deg: float = 180.0) -> NMRSpectrum:
+    """The spectrum phased automatically (p0, and p1 within ±``p1_limit_deg`` when
+    ``first_order``); module notes.
 
     The phase is scored on the spectrum as given: one transformed with its whole first point
     carries a constant lift that weakens the criteria (``process`` removes it for the scoring).
     The phases found are in ``metadata["processing"][-1]`` (``p0_deg``, ``p1_deg``).
     """
-    return _autophase(spectrum, method=method, first_order=first_order, peak_width=peak_width)
+    return _autophase(spectrum, method=method, first_order=first_order, peak_width=peak_width,
+                      p1_limit_deg=p1_limit_deg)
 
 
 def _autophase(spectrum: NMRSpectrum, *, method: str, first_order: bool, peak_width: int,
-               offset: complex = 0.0) -> NMRSpectrum:
+               p1_limit_deg: float = 180.0, offset: complex = 0.0) -> NMRSpectrum:
     """``autophase`` scoring the phase on the spectrum minus a constant ``offset`` (module notes)."""
     z = _complex(spectrum, "autophase")
     method = one_of("method", method, AUTOPHASE_METHODS)
     if not isinstance(first_order, bool):
         raise InputError(f"must be True or False, got {first_order!r}", source="first_order")
-    p0, p1 = _find_phase(z - offset, method, first_order, positive_int("peak_width", peak_width))
+    limit = in_range("p1_limit_deg", p1_limit_deg, 0.0, 3600.0, low_inclusive=False)
+    p0, p1 = _find_phase(z - offset, method, first_order, positive_int("peak_width", peak_width), limit)
     z = z * _phase_factor(z.size, p0, p1)
     extra: dict[str, Any] = {"citation": "chen2002acme"} if method == "acme" else {}
+    if first_order:
+        extra["p1_limit_deg"] = limit
     if offset != 0:
         extra["scored_without_first_point_offset"] = True
     return dataclasses.replace(spectrum, data=z.real, imag=z.imag, metadata=_step(
