@@ -221,7 +221,7 @@ def _scale_rows(columns: Any, factor: np.ndarray) -> Any:
 
 def fit_separable(model: Model, parameters: Parameters, y: np.ndarray, sigma: np.ndarray, *,
                   jacobian: Jacobian | None = None, max_nfev: int | None = None, covariance: bool = True,
-                  tolerance: float = 1e-8) -> SeparableFit:
+                  tolerance: float = 1e-8, max_step: Mapping[str, float] | None = None) -> SeparableFit:
     """Fit the varied parameters of ``model`` to ``y`` ± ``sigma``; linear ones by projection.
 
     ``model(values)`` takes the vector of every parameter's value (in ``parameters`` order;
@@ -230,7 +230,10 @@ def fit_separable(model: Model, parameters: Parameters, y: np.ndarray, sigma: np
     (optional) gives ∂y_calc/∂values[which] with the linear values held at those in
     ``values``; without it derivatives are taken by central differences. With variable
     projection the optimiser sees the Jacobian projected off the span of the free linear
-    columns (Kaufman's form). Returns a new ``Parameters`` with fitted values and stderr.
+    columns (Kaufman's form). ``max_step``: the largest change of a parameter in one step, by
+    name (a longer step is shortened along its direction; a trust region for parameters whose
+    model is far from linear over a step, like a cell moving peaks by more than their width).
+    Returns a new ``Parameters`` with fitted values and stderr.
     """
     params = parameters.copy()
     items = list(params.values())
@@ -298,8 +301,9 @@ def fit_separable(model: Model, parameters: Parameters, y: np.ndarray, sigma: np
     upper = np.array([items[i].max for i in nl_idx])
     if nl_idx.size:
         budget = max_nfev or 100 * (nl_idx.size + 1)
+        limit = np.array([(max_step or {}).get(names[i], math.inf) for i in nl_idx], dtype=float)
         x0, success, message, nfev = _levenberg_marquardt(residual, normal, np.clip(x0, lower, upper), lower,
-                                                          upper, budget, tolerance)
+                                                          upper, budget, tolerance, limit)
     calculated = evaluate(x0)
     final = state["values"]
     for i, name in enumerate(names):
@@ -397,8 +401,8 @@ def _covariance(gram: np.ndarray) -> np.ndarray:
 
 def _levenberg_marquardt(residual: Callable[[np.ndarray], np.ndarray],
                          normal: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], x: np.ndarray,
-                         lower: np.ndarray, upper: np.ndarray, max_nfev: int, tolerance: float
-                         ) -> tuple[np.ndarray, bool, str, int]:
+                         lower: np.ndarray, upper: np.ndarray, max_nfev: int, tolerance: float,
+                         max_step: np.ndarray | None = None) -> tuple[np.ndarray, bool, str, int]:
     """Minimise ‖r(x)‖² within bounds: Levenberg–Marquardt on the normal equations.
 
     Marquardt's scaling (the diagonal of JᵀJ) makes the damping unit-free; a parameter held on
@@ -406,7 +410,8 @@ def _levenberg_marquardt(residual: Callable[[np.ndarray], np.ndarray],
     when χ² falls by less than ``tolerance`` (relative), the step is below ``tolerance`` of the
     parameters, or the gradient is orthogonal to the residual within ``tolerance``. Working on
     n × n normal matrices (never on N × n factorisations) keeps multi-threaded BLAS, which
-    stalls on a busy machine, out of the loop.
+    stalls on a busy machine, out of the loop. A step longer than ``max_step`` in any parameter
+    is shortened along its direction.
     """
     r = residual(x)
     cost, nfev = float(np.dot(r, r)), 1
@@ -425,6 +430,10 @@ def _levenberg_marquardt(residual: Callable[[np.ndarray], np.ndarray],
         except np.linalg.LinAlgError:
             damping, growth = damping * growth, growth * 2.0
             continue
+        if max_step is not None:
+            too_far = float(np.max(np.abs(z / scale[free]) / max_step[free]))
+            if too_far > 1.0:
+                z = z / too_far
         step = np.zeros_like(x)
         step[free] = z / scale[free]
         trial = np.clip(x + step, lower, upper)

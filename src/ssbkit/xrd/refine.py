@@ -105,7 +105,7 @@ from ssbkit.core.results import Estimate, Result, frozen_array, make_provenance
 from ssbkit.core.validate import finite, one_of, positive, positive_int
 from ssbkit.xrd.crystal import SymmetryOperations
 from ssbkit.xrd.data import Instrument, Pattern, wavelengths_from
-from ssbkit.xrd.parameters import Parameters, fit_separable, free_directions
+from ssbkit.xrd.parameters import Parameters, fit_separable, free_directions, solve_linear
 from ssbkit.xrd.simulate import DEFAULT_GONIOMETER_RADIUS_MM
 
 __all__ = ["GROUPS", "MODES", "PhaseRefinement", "RefinementResult", "refine"]
@@ -124,6 +124,7 @@ _RAD_PER_2THETA = math.pi / 360.0  # dθ [rad] per degree of 2θ
 _MARGIN_DEG = 3.0  # reflections this far outside the range still reach it with their tails
 _MAJOR_PHASE, _MINOR_PHASE = 0.2, 0.02  # default stage 4: Biso per site above, an overall ΔB above
 _LEBAIL_RELAX, _LEBAIL_PARTITIONS, _LEBAIL_CYCLES = 1.9, 20, 100
+_SEARCH_SPAN, _SEARCH_STEPS = 0.015, 200  # cell search: ± relative dilation, most steps either side
 _GLOBAL = ("zero", "displacement", "U", "V", "W", "X", "Y")
 
 citations.register("rietveld1969", "H. M. Rietveld, A profile refinement method for nuclear and magnetic "
@@ -307,13 +308,23 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
     stages = _stages(strategy, mode)
 
     params, fit, refined, history, unsettled = model.params, None, [], [], []
+    searched: set[str] = set()
     for number, stage in enumerate(stages):
         last = number == len(stages) - 1
         for group in stage:
             refined += [name for name in _resolve(group, model, params) if name not in refined]
+        newly = [pm for pm in model.phases
+                 if pm.name not in searched and any(f"{pm.name}:{c}" in refined for c in pm.cell_names)]
+        if newly:
+            _search_cells(model, params, y, sigma, newly)
+            searched.update(pm.name for pm in newly)
+        # a phase with no intensity left has nothing to hold its cell, profile or structure: they stay put
+        absent = set() if fit is None else {pm.name for pm in model.phases
+                                            if _phase_absent(model, params, pm)}
         for name in params:  # scales and Pawley intensities, linear, are always solved for
             always = params[name].linear and not name.startswith("bkg")
-            params.update(name, vary=always or name in refined)
+            held = not params[name].linear and name.split(":", 1)[0] in absent
+            params.update(name, vary=always or (name in refined and not held))
         _lift_from_bounds(params, refined)
         varied = sum(params[name].vary for name in params)
         if y.size <= varied:
@@ -325,13 +336,123 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
                 unsettled.append(number + 1)
         else:
             fit = fit_separable(model.evaluate, params, y, sigma, jacobian=model.jacobian, max_nfev=max_nfev,
-                                covariance=last, tolerance=1e-8 if last else 1e-6)
+                                covariance=last, tolerance=1e-8 if last else 1e-6,
+                                max_step=_cell_steps(model, params))
             cycles = 1
         params = model.params = fit.parameters
         history.append({"stage": number + 1, "refined": list(refined), "Rwp": _rwp(y, fit.calculated, sigma),
                         "evaluations": fit.nfev, "cycles": cycles, "success": fit.success})
     notes = [f"Le Bail stage {k} stopped at {_LEBAIL_CYCLES} cycles, Rwp still falling" for k in unsettled]
-    return _result(model, fit, x, y, sigma, history, instrument, strategy, two_theta_range, notes)
+    problems = _phase_problems(model, params)
+    return _result(model, fit, x, y, sigma, history, instrument, strategy, two_theta_range, notes, problems)
+
+
+def _search_cells(model: _Model, params: Parameters, y: np.ndarray, sigma: np.ndarray,
+                  phases: list[_PhaseModel]) -> None:
+    """Start each phase's cell from the best of a grid of dilations, strongest phase first.
+
+    Least squares on a cell started more than about a FWHM off (at the top of the range) finds
+    the nearest local minimum, often with a minor phase's peaks on the main phase's tails and
+    its scale at 0, after which nothing holds the cell. Scaling the cell edges by 1 ± δ over
+    ±``_SEARCH_SPAN`` in steps that move the highest reflection by a quarter of its FWHM, with
+    scales and background solved at each, finds the basin; the least squares that follow
+    refine within it. Intensities: |F|² (Rietveld), the current extraction (Le Bail) or the
+    multiplicities (Pawley).
+    """
+    values = params.vector()
+    sqrt_w = 1.0 / sigma
+    columns = {pm.name: _phase_column(model, pm, values) for pm in model.phases}
+    order = sorted(phases, key=lambda pm: -float(np.sum(columns[pm.name])) * max(
+        params[f"{pm.name}:scale"].value if model.mode != "pawley" else 1.0, 1e-300))
+    for pm in order:
+        lengths = [model.index[f"{pm.name}:{c}"] for c in pm.cell_names if c in ("a", "b", "c")]
+        if not lengths:
+            continue
+        step = 0.25 * _cell_resolution(model, pm, values)
+        count = min(int(math.ceil(_SEARCH_SPAN / step)), _SEARCH_STEPS)
+        start = values[lengths].copy()
+        best, best_chi2 = start, math.inf
+        for factor in 1.0 + np.linspace(-_SEARCH_SPAN, _SEARCH_SPAN, 2 * count + 1):
+            trial = start * factor
+            if any(v < params[model.names[i]].min or v > params[model.names[i]].max
+                   for i, v in zip(lengths, trial, strict=True)):
+                continue
+            values[lengths] = trial
+            columns[pm.name] = _phase_column(model, pm, values)
+            design = np.column_stack([*columns.values(), model.basis])
+            nonnegative = np.r_[np.ones(len(columns), bool), np.zeros(model.basis.shape[1], bool)]
+            coefficients = solve_linear(design, y, sqrt_w, nonnegative)
+            chi2 = float(np.sum((sqrt_w * (y - design @ coefficients)) ** 2))
+            if chi2 < best_chi2:
+                best, best_chi2 = trial, chi2
+        values[lengths] = best
+        columns[pm.name] = _phase_column(model, pm, values)
+        for i, v in zip(lengths, best, strict=True):
+            params.update(model.names[i], value=float(v))
+
+
+def _cell_resolution(model: _Model, pm: _PhaseModel, values: np.ndarray) -> float:
+    """The relative change of the cell edges that moves a reflection in range by its FWHM (the
+    highest-angle one, which moves most: |∂2θ/∂ln d| = 2 tanθ)."""
+    t = model.table(pm, values)
+    inside = np.isfinite(t.ticks) & (t.ticks >= model.x[0]) & (t.ticks <= model.x[-1])
+    if not inside.any():
+        return 0.01
+    moves = 2.0 * _DEG_PER_RAD * np.tan(np.radians(t.ticks[inside] / 2.0))
+    return float(np.min(t.fwhm[inside] / moves))
+
+
+def _cell_steps(model: _Model, params: Parameters) -> dict[str, float]:
+    """The largest step of every cell parameter in one least-squares iteration: one that moves the
+    peaks by half their FWHM. A longer one can carry a minor phase's peaks past the ones they
+    fit, its scale then drops to 0 and nothing brings the cell back."""
+    values = params.vector()
+    out = {}
+    for pm in model.phases:
+        relative = 0.5 * _cell_resolution(model, pm, values)
+        for c in pm.cell_names:
+            value = params[f"{pm.name}:{c}"].value
+            out[f"{pm.name}:{c}"] = relative * (value if c in ("a", "b", "c") else _DEG_PER_RAD)
+    return out
+
+
+def _phase_column(model: _Model, pm: _PhaseModel, values: np.ndarray) -> np.ndarray:
+    """The phase's pattern per unit scale (Pawley: intensities set to the multiplicities)."""
+    t = model.table(pm, values)
+    if model.mode == "rietveld":
+        intensity = model.structure_intensities(pm, values)
+    else:
+        intensity = pm.extracted if model.mode == "lebail" else pm.multiplicity
+    return np.bincount(t.rows, weights=t.value * intensity[t.refl[t.peak]], minlength=model.x.size)
+
+
+def _phase_absent(model: _Model, params: Parameters, pm: _PhaseModel) -> bool:
+    """True where the phase contributes no intensity (scale or every intensity at 0)."""
+    linear = [params[model.names[i]].value for i in pm.linear_idx]
+    if model.mode == "lebail" and not np.any(pm.extracted > 0):
+        return True
+    return not any(v > 0 for v in linear)
+
+
+def _phase_problems(model: _Model, params: Parameters) -> list[str]:
+    """Phases not found (no intensity, or a Rietveld scale within 2σ of 0) and cells on a bound."""
+    out = []
+    for pm in model.phases:
+        scale = params[f"{pm.name}:scale"] if model.mode != "pawley" else None
+        if _phase_absent(model, params, pm):
+            what = "intensities" if model.mode == "pawley" else "scale"
+            out.append(f"phase {pm.name} not found: its {what} went to 0, so its cell and broadening are "
+                       "not determined")
+            continue
+        if model.mode == "rietveld" and scale is not None and scale.value < 2.0 * scale.stderr:
+            out.append(f"phase {pm.name} not found: its scale {scale.value:.3g} is within 2σ "
+                       f"({scale.stderr:.2g}) of 0, so its cell and broadening are not determined")
+            continue
+        for c in pm.cell_names:
+            q = params[f"{pm.name}:{c}"]
+            if q.vary and (q.value <= q.min + 1e-9 * abs(q.min) or q.value >= q.max - 1e-9 * abs(q.max)):
+                out.append(f"{pm.name}:{c} ended on its bound ({q.value:.5g} {q.unit}, the start ± 5 %)")
+    return out
 
 
 def _start_from(params: Parameters, start: Mapping[str, float] | None) -> None:
@@ -520,7 +641,8 @@ def _lebail_stage(model: _Model, params: Parameters, y: np.ndarray, sigma: np.nd
     while cycle < _LEBAIL_CYCLES and not settled:
         cycle += 1
         fit = fit_separable(model.evaluate, params, y, sigma, jacobian=model.jacobian,
-                            max_nfev=max_nfev, covariance=False, tolerance=1e-6)
+                            max_nfev=max_nfev, covariance=False, tolerance=1e-6,
+                            max_step=_cell_steps(model, params))
         params = fit.parameters
         rwp = _rwp(y, fit.calculated, sigma)
         for pm in model.phases:  # the scale goes into the intensities
@@ -536,7 +658,7 @@ def _lebail_stage(model: _Model, params: Parameters, y: np.ndarray, sigma: np.nd
         settled = previous - rwp < 1e-5 * rwp
         previous = rwp
     final = fit_separable(model.evaluate, params, y, sigma, jacobian=model.jacobian, max_nfev=max_nfev,
-                          covariance=covariance)
+                          covariance=covariance, max_step=_cell_steps(model, params))
     return final, cycle, settled
 
 
@@ -1015,7 +1137,7 @@ def _propagate(fn: Any, model: _Model, values: np.ndarray, fit: Any) -> tuple[fl
 
 def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.ndarray,
             history: list[dict[str, Any]], instrument: Instrument | None, strategy: Any,
-            two_theta_range: Any, notes: list[str]) -> RefinementResult:
+            two_theta_range: Any, notes: list[str], problems: Sequence[str] = ()) -> RefinementResult:
     params = fit.parameters
     values = params.vector()
     n, p = y.size, len(fit.varied)
@@ -1064,7 +1186,7 @@ def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.nda
 
     refined_instrument = dataclasses.replace(model.instrument, **{k: float(values[model.index[k]])
                                                                   for k in ("U", "V", "W", "X", "Y", "zero")})
-    notes = [f"{len(history)} stage(s), Rwp {rwp:.2f} %, GOF {gof:.3f}", *notes]
+    notes = [f"{len(history)} stage(s), Rwp {rwp:.2f} %, GOF {gof:.3f}", *problems, *notes]
     if not fit.success:
         notes.append(f"the last stage did not converge: {fit.message}")
     if instrument is None:
@@ -1083,7 +1205,7 @@ def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.nda
                 "phases": [{"name": pm.name, "cell": list(pm.phase.cell)} for pm in model.phases]},
         citations=keys)
     return RefinementResult(
-        success=bool(fit.success and np.all(np.isfinite(calc))), message="; ".join(notes),
+        success=bool(fit.success and not problems and np.all(np.isfinite(calc))), message="; ".join(notes),
         provenance=provenance,
         mode=model.mode, phases=tuple(phases), Rwp=rwp,
         Rp=float(100.0 * np.sum(np.abs(y - calc)) / np.sum(np.abs(y))),
