@@ -301,9 +301,6 @@ def test_a_cif_that_does_not_parse_is_one_line_naming_it(tmp_path):
     assert str(path) in line
 
 
-@pytest.mark.xfail(strict=True, reason="library: ssbkit.xrd.crystal._read_cif lets pymatgen's "
-                   "'Possible issue in CIF file' UserWarnings through, one per bad line, and the command "
-                   "line prints them on stderr above its one-line error")
 def test_a_cif_that_does_not_parse_prints_no_warnings(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -298,3 +299,97 @@ def test_cif_with_operations_but_no_number_gets_it_from_the_symbol():
     assert phase.free_cell_parameters() == {"a": 8.48, "b": 5.398, "c": 6.958}
     assert [s.multiplicity for s in phase.sites] == [4, 4, 4, 4, 8]
     assert phase.composition == pytest.approx({"Pb": 4, "S": 4, "O": 16})
+
+
+# ---------------------------------------------------------------- regressions: CIF symmetry
+
+def write_cif(tmp_path, symmetry: str, sites: str, *, cell=(5.4309, 5.4309, 5.4309, 90, 90, 90),
+              name: str = "x.cif"):
+    tags = ("a", "b", "c", "alpha", "beta", "gamma")
+    lines = ["data_x"]
+    lines += [f"_cell_length_{t} {v}" if t in "abc" else f"_cell_angle_{t} {v}"
+              for t, v in zip(tags, cell, strict=True)]
+    lines += [symmetry, "loop_", "_atom_site_label", "_atom_site_type_symbol", "_atom_site_fract_x",
+              "_atom_site_fract_y", "_atom_site_fract_z", sites]
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_cif_with_only_the_space_group_number_is_not_read_as_p1(tmp_path):
+    pytest.importorskip("pymatgen")
+    cif = write_cif(tmp_path, "_space_group_IT_number 225", "Li1 Li 0 0 0\nCl1 Cl 0.5 0.5 0.5",
+                    cell=(5.13, 5.13, 5.13, 90, 90, 90))
+    phase = Phase.from_cif(cif)
+    assert len(phase.operations) == 192 and phase.space_group_number == 225
+    assert phase.composition == pytest.approx({"Li": 4, "Cl": 4})
+    assert phase.cell_mass == pytest.approx(4 * (6.94 + 35.45), rel=1e-3)
+    r = reflections(phase, two_theta_min=10, two_theta_max=60, wavelength=CU_KA1)
+    assert r.hkl[:3].tolist() == [[1, 1, 1], [2, 0, 0], [2, 2, 0]]  # F centring: no 100, 110
+
+
+@pytest.mark.parametrize("symmetry", ["_space_group_IT_number 227\n_space_group_IT_coordinate_system_code 2",
+                                      "_symmetry_space_group_name_H-M 'F d -3 m Z'",
+                                      "_symmetry_space_group_name_H-M 'Fd-3m:2'",
+                                      "_symmetry_space_group_name_Hall '-F 4vw 2vw 3'"])
+def test_cif_origin_choice_2_by_code_suffix_or_hall_puts_8_si_in_diamond(tmp_path, symmetry):
+    pytest.importorskip("pymatgen")
+    phase = Phase.from_cif(write_cif(tmp_path, symmetry, "Si1 Si 0.125 0.125 0.125"))
+    assert phase.space_group_number == 227 and phase.composition == pytest.approx({"Si": 8})
+    hkl = {tuple(h) for h in reflections(phase, two_theta_min=10, two_theta_max=80, wavelength=CU_KA1).hkl}
+    assert (1, 1, 1) in hkl and (2, 2, 0) in hkl and (2, 0, 0) not in hkl  # d glide: 200 absent
+
+
+def test_cif_setting_suffix_s_is_origin_choice_1(tmp_path):
+    pytest.importorskip("pymatgen")
+    phase = Phase.from_cif(write_cif(tmp_path, "_symmetry_space_group_name_H-M 'F d -3 m S'", "Si1 Si 0 0 0"))
+    assert phase.composition == pytest.approx({"Si": 8})  # 8a of origin choice 1 is at 0, 0, 0
+
+
+def test_cif_formula_that_the_sites_do_not_expand_to_is_refused(tmp_path):
+    pytest.importorskip("pymatgen")
+    formula = "_chemical_formula_sum 'Si'\n_cell_formula_units_Z 8\n"
+    wrong = write_cif(tmp_path, formula + "_symmetry_space_group_name_H-M 'F d -3 m'",
+                      "Si1 Si 0.125 0.125 0.125")
+    with pytest.raises(InputError, match=r"x.cif.*Si16 per cell.*origin"):
+        Phase.from_cif(wrong)
+    right = write_cif(tmp_path, formula + "_symmetry_space_group_name_H-M 'F d -3 m :2'",
+                      "Si1 Si 0.125 0.125 0.125", name="y.cif")
+    assert Phase.from_cif(right).composition == pytest.approx({"Si": 8})
+
+
+def test_cif_symbol_and_number_that_disagree_are_refused(tmp_path):
+    pytest.importorskip("pymatgen")
+    cif = write_cif(tmp_path, "_symmetry_space_group_name_H-M 'F m -3 m'\n_space_group_IT_number 227",
+                    "Si1 Si 0 0 0")
+    with pytest.raises(InputError, match=r"x.cif.*225.*227"):
+        Phase.from_cif(cif)
+
+
+def test_cif_r_group_with_a_rhombohedral_cell_takes_the_r_setting(tmp_path):
+    pytest.importorskip("pymatgen")
+    sites = "Li1 Li 0.5 0.5 0.5\nCo1 Co 0 0 0\nO1 O 0.2396 0.2396 0.2396"
+    rh = Phase.from_cif(write_cif(tmp_path, "_symmetry_space_group_name_H-M 'R -3 m'", sites,
+                                  cell=(4.99, 4.99, 4.99, 32.9, 32.9, 32.9)))
+    assert len(rh.operations) == 12 and rh.composition == pytest.approx({"Li": 1, "Co": 1, "O": 2})
+    hexagonal = write_cif(tmp_path, "_symmetry_space_group_name_H-M 'R -3 m :R'", sites,
+                          cell=(2.816, 2.816, 14.05, 90, 90, 120), name="h.cif")
+    with pytest.raises(InputError, match="h.cif.*rhombohedral"):
+        Phase.from_cif(hexagonal)
+
+
+def test_cif_pymatgen_warnings_do_not_leak_but_name_the_lines(tmp_path):
+    bad = tmp_path / "broken.cif"
+    bad.write_text("data_broken\nthis is not a cif ;;;\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match=r"broken.cif.*not CIF: 'this'"):
+            Phase.from_cif(bad)
+
+
+def test_cif_truncated_loop_is_an_input_error_without_zero_division(tmp_path):
+    bad = tmp_path / "cut.cif"
+    bad.write_text("data_x\n_cell_length_a 5\nloop_\n_atom_site_label\n")
+    with pytest.raises(InputError, match="cut.cif.*loop_") as info:
+        Phase.from_cif(bad)
+    assert "ZeroDivision" not in str(info.value)

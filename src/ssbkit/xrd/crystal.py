@@ -30,7 +30,13 @@ CIF files are parsed with pymatgen's ``CifFile`` (text to tags); the cell, the s
 operations as written (``_symmetry_equiv_pos_as_xyz``/``_space_group_symop_operation_xyz``),
 the sites, occupancies and displacement parameters are then taken as given, so the CIF's
 setting and its partial and mixed occupancies are kept (pymatgen's ``Structure`` would
-expand and may merge them).
+expand and may merge them). A CIF without operations gets them from its Hall symbol, its
+H-M symbol with the setting (``:1``/``:2``, ICSD's ``S``/``Z`` for origin choice 1/2, ``:H``/``:R``;
+an R group on a rhombohedral cell takes ``:R``) or its number and
+``_space_group_IT_coordinate_system_code``; a symbol and a number that disagree are refused, and
+so is a structure whose expanded content is not ``_cell_formula_units_Z`` × ``_chemical_formula_sum``
+(the mark of a wrong origin choice). Lines pymatgen skips are named in the error, or kept in
+``Phase.notes`` when the rest reads.
 
 Examples
 --------
@@ -52,6 +58,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -300,9 +307,11 @@ class Phase:
     sites: Sequence[Site] = ()
     operations: SymmetryOperations | None = None
     source: str = ""
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         where = self.source or f"phase {self.name!r}"
+        object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
         if self.b is None:
             object.__setattr__(self, "b", self.a)
         if self.c is None:
@@ -712,14 +721,23 @@ def _read_cif(path: str | PathLike[str], *, name: str | None, biso: float, block
         from ssbkit.core.errors import DependencyError
 
         raise DependencyError("reading a CIF needs pymatgen: pip install 'ssbkit[xrd]'") from exc
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-        blocks = CifFile.from_str(text).data
-    except Exception as exc:  # pymatgen raises many kinds on malformed text
-        raise InputError(f"not a CIF that can be parsed ({type(exc).__name__}: {exc})",
-                         source=source) from None
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    with warnings.catch_warnings(record=True) as caught:
+        # pymatgen warns once per line it skips; those lines go into our message instead
+        warnings.simplefilter("always")
+        try:
+            blocks = CifFile.from_str(text).data
+        except (ZeroDivisionError, IndexError, KeyError):  # its loop_ parser on a loop without values
+            blocks = None
+            why = "a loop_ without tags or values (truncated file?)"
+        except Exception as exc:  # pymatgen raises many kinds on malformed text
+            blocks = None
+            why = str(exc) or type(exc).__name__
+    skipped = _cif_skipped(caught)
+    if blocks is None:
+        raise InputError(f"not a CIF that can be parsed: {why}{skipped}", source=source)
     if not blocks:
-        raise InputError("no data_ block: not a CIF", source=source)
+        raise InputError(f"no data_ block: not a CIF{skipped}", source=source)
     keys = list(blocks)
     if isinstance(block, str):
         if block not in blocks:
@@ -731,7 +749,17 @@ def _read_cif(path: str | PathLike[str], *, name: str | None, biso: float, block
             raise InputError(f"{len(with_atoms)} data block(s) with atom sites, asked for block {block}",
                              source=source)
         data = blocks[with_atoms[block]].data
+    try:
+        phase = _phase_from_block(data, path, name=name, biso=biso, source=source)
+    except InputError as exc:
+        raise InputError(exc.detail + skipped, source=source) from None
+    if skipped:
+        phase = dataclasses.replace(phase, notes=(*phase.notes, skipped.lstrip("; ")))
+    return phase
 
+
+def _phase_from_block(data: Mapping[str, Any], path: str | PathLike[str], *, name: str | None, biso: float,
+                      source: str) -> Phase:
     def first(*tags: str) -> Any:
         for tag in tags:
             if tag in data and _cif_missing(data[tag]) is False:
@@ -746,21 +774,28 @@ def _read_cif(path: str | PathLike[str], *, name: str | None, biso: float, block
         if value is None and key in "abc":
             raise InputError(f"no {tag}: a CIF needs the cell", source=source)
         cell[key] = 90.0 if value is None else _cif_number(value, tag, source)
-    symbol = first("_symmetry_space_group_name_H-M", "_space_group_name_H-M_alt") or "P1"
-    symbol = str(symbol).strip().strip("'\"")
+    written = first("_symmetry_space_group_name_H-M", "_space_group_name_H-M_alt")
+    written = str(written).strip().strip("'\"").strip() if written is not None else ""
     number = first("_symmetry_Int_Tables_number", "_space_group_IT_number")
+    number = int(_cif_number(number, "space group number", source)) if number is not None else 0
     xyz = first("_symmetry_equiv_pos_as_xyz", "_space_group_symop_operation_xyz")
-    if xyz is not None:
+    if xyz is not None:  # the operations as written decide; the symbol and number only label them
         ops = SymmetryOperations.from_xyz(np.atleast_1d(xyz).tolist(), source=source)
-        number = int(_cif_number(number, "space group number", source)) if number is not None else 0
-        if not number and symbol != "P1":
+        symbol = written or "P1"
+        if written:
             try:
-                number = _operations_for_symbol(symbol, source=source)[1]
+                from_symbol = _operations_for_symbol(_split_setting(written, source)[0], source=source)[1]
             except InputError:
-                number = 0  # the crystal system then comes from the operations
+                from_symbol = 0  # a symbol pymatgen does not know: the crystal system comes from the ops
+            if number and from_symbol and number != from_symbol:
+                raise InputError(f"space group {written!r} is number {from_symbol}, but the CIF says "
+                                 f"{number}", source=source)
+            number = number or from_symbol
     else:
-        ops, from_symbol = _operations_for_symbol(symbol, source=source)
-        number = from_symbol if number is None else int(_cif_number(number, "space group number", source))
+        hall = first("_symmetry_space_group_name_Hall", "_space_group_name_Hall")
+        code = first("_space_group_IT_coordinate_system_code")
+        ops, symbol, number = _cif_setting(written, number, None if code is None else str(code),
+                                           None if hall is None else str(hall), cell, source)
     labels = data.get("_atom_site_label")
     if labels is None or "_atom_site_fract_x" not in data:
         raise InputError("no atom sites (_atom_site_label, _atom_site_fract_x …)", source=source)
@@ -809,10 +844,149 @@ def _read_cif(path: str | PathLike[str], *, name: str | None, biso: float, block
     title = name or str(first("_chemical_name_common", "_chemical_formula_structural",
                               "_chemical_formula_sum") or Path(path).stem)
     try:
-        return Phase(name=title.strip().strip("'\""), **cell, space_group=symbol, space_group_number=number,
-                     sites=sites, operations=ops, source=source)
+        phase = Phase(name=title.strip().strip("'\""), **cell, space_group=symbol, space_group_number=number,
+                      sites=sites, operations=ops, source=source)
     except InputError as exc:
         raise InputError(exc.detail, source=source) from None
+    _check_formula(phase, first("_chemical_formula_sum"), first("_cell_formula_units_Z"), source)
+    return phase
+
+
+_SETTING_SUFFIX = {"1": "1", "2": "2", "S": "1", "Z": "2", "H": "H", "R": "R"}
+
+
+def _split_setting(symbol: str, source: str) -> tuple[str, str]:
+    """'F d -3 m S' → ('Fd-3m', '1'); 'R -3 m :H' → ('R-3m', 'H'). ICSD writes S (standard: origin
+    choice 1) and Z (origin at the centre: choice 2); H/R are hexagonal/rhombohedral axes."""
+    text = str(symbol).replace(" ", "").replace("_", "")
+    if ":" in text:
+        text, _, suffix = text.partition(":")
+    else:  # a Hermann-Mauguin symbol ends in a digit or a small letter, never a capital
+        match = re.fullmatch(r"(.+?[^A-Z])([SZHR])", text)
+        text, suffix = (match.group(1), match.group(2)) if match else (text, "")
+    setting = _SETTING_SUFFIX.get(suffix.upper()) if suffix else ""
+    if setting is None:
+        raise InputError(f"space group {symbol!r}: unknown setting {suffix!r} (1, 2, S, Z, H or R)",
+                         source=source)
+    return text, setting
+
+
+def _rhombohedral_axes(cell: Mapping[str, float]) -> bool:
+    edges = (cell["a"], cell["b"], cell["c"])
+    equal_edges = max(edges) - min(edges) < 1e-3 * edges[0]
+    angles = (cell["alpha"], cell["beta"], cell["gamma"])
+    return equal_edges and max(angles) - min(angles) < 1e-3 and abs(angles[0] - 90.0) > 1e-3
+
+
+def _cif_setting(written: str, number: int, code: str | None, hall: str | None, cell: Mapping[str, float],
+                 source: str) -> tuple[SymmetryOperations, str, int]:
+    """Operations, symbol and number of a CIF that gives no operations: from the Hall name, the
+    H-M symbol with its setting, or the number with ``_space_group_IT_coordinate_system_code``."""
+    if hall:
+        ops, from_hall, label = _hall_operations(hall, source)
+        if number and number != from_hall:
+            raise InputError(f"Hall symbol {hall!r} is space group {from_hall}, but the CIF says {number}",
+                             source=source)
+        if written:
+            from_symbol = _operations_for_symbol(_split_setting(written, source)[0], source=source)[1]
+            if from_symbol != from_hall:
+                raise InputError(f"Hall symbol {hall!r} is space group {from_hall}, but {written!r} is "
+                                 f"{from_symbol}", source=source)
+        return ops, written or label, from_hall
+    base, setting = _split_setting(written, source) if written else ("", "")
+    if code is not None and code.strip() not in ("?", "."):
+        from_code = {"1": "1", "2": "2", "h": "H", "r": "R"}.get(code.strip().lower())
+        if from_code is None:
+            raise InputError(f"_space_group_IT_coordinate_system_code {code!r} is not supported "
+                             "(1, 2, h or r); give the operations (_space_group_symop_operation_xyz)",
+                             source=source)
+        if setting and setting != from_code:
+            raise InputError(f"space group {written!r} and coordinate system code {code!r} disagree",
+                             source=source)
+        setting = from_code
+    if not base and number:
+        base = _symbol_of_number(number, source)
+    if not base:
+        return _operations_for_symbol("P1", source=source)[0], "P1", 1  # no symmetry given at all
+    rhombohedral = _rhombohedral_axes(cell)
+    if base.startswith("R"):
+        if not setting:
+            setting = "R" if rhombohedral else "H"
+        elif (setting == "R") != rhombohedral:
+            axes = "rhombohedral (a = b = c, α = β = γ ≠ 90°)" if setting == "R" else "hexagonal"
+            raise InputError(f"space group {written or base!r} in the {setting} setting needs {axes} axes; "
+                             f"the cell is {tuple(cell.values())}", source=source)
+    full = f"{base}:{setting}" if setting else base
+    try:
+        ops, from_symbol = _operations_for_symbol(full, source=source)
+    except InputError:
+        if setting != "1":
+            raise
+        ops, from_symbol = _operations_for_symbol(base, source=source)  # a group with one origin only
+    if number and number != from_symbol:
+        raise InputError(f"space group {written!r} is number {from_symbol}, but the CIF says {number}",
+                         source=source)
+    return ops, written or full, from_symbol
+
+
+def _symbol_of_number(number: int, source: str) -> str:
+    from pymatgen.symmetry.groups import SpaceGroup
+
+    if not 1 <= number <= 230:
+        raise InputError(f"space group number must be 1–230, got {number}", source=source)
+    return str(SpaceGroup.from_int_number(number).symbol)
+
+
+def _hall_operations(hall: str, source: str) -> tuple[SymmetryOperations, int, str]:
+    from pymatgen.symmetry.groups import SpaceGroup
+
+    wanted = " ".join(str(hall).strip().strip("'\"").split())
+    for exact in (True, False):
+        for entry in SpaceGroup.SYMM_OPS:
+            known = " ".join(entry["hall"].split())
+            if known == wanted if exact else known.lower() == wanted.lower():
+                label = entry["universal_h_m"]
+                if label not in _GROUPS:
+                    _GROUPS[label] = (SymmetryOperations.from_xyz(entry["symops"], source=source),
+                                      int(entry["number"]))
+                return _GROUPS[label][0], _GROUPS[label][1], label
+    raise InputError(f"unknown Hall symbol {hall!r}", source=source)
+
+
+def _check_formula(phase: Phase, formula: Any, z: Any, source: str) -> None:
+    """Refuse a structure whose cell content is neither Z × _chemical_formula_sum nor the sum
+    itself (pymatgen writes the cell content there): the sign of a wrong origin choice or setting."""
+    if formula is None or z is None:
+        return
+    wanted: dict[str, float] = {}
+    for symbol, count in re.findall(r"([A-Z][a-z]?)([0-9.]*)", str(formula)):
+        try:
+            wanted[symbol] = wanted.get(symbol, 0.0) + (float(count) if count else 1.0)
+        except ValueError:
+            return  # a formula we cannot read is not evidence against the structure
+    units = _cif_number(z, "_cell_formula_units_Z", source)
+    got = phase.composition
+    if not wanted or units <= 0:
+        return
+
+    def matches(factor: float) -> bool:
+        return all(abs(got.get(e, 0.0) - factor * wanted.get(e, 0.0))
+                   <= 0.02 * factor * wanted.get(e, 0.0) + 0.05 for e in set(got) | set(wanted))
+
+    if not (matches(units) or matches(1.0)):
+        content = " ".join(f"{e}{got[e]:g}" for e in sorted(got))
+        raise InputError(f"the sites expand to {content} per cell, not Z = {units:g} × {formula}: "
+                         f"wrong origin choice or setting for {phase.space_group!r}? (write it as e.g. "
+                         "'F d -3 m :2' or give the operations)", source=source)
+
+
+def _cif_skipped(caught: Sequence[warnings.WarningMessage]) -> str:
+    lines = [str(w.message).split("line:", 1)[-1].strip() for w in caught
+             if "Possible issue in CIF" in str(w.message)]
+    if not lines:
+        return ""
+    shown = ", ".join(repr(x) for x in lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    return f"; lines that are not CIF: {shown}"
 
 
 def _wrap(delta: np.ndarray) -> np.ndarray:
