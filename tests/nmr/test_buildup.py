@@ -293,6 +293,23 @@ def test_a_negative_outlier_does_not_hide_in_the_noise_it_inflates(tmp_path):
         fit_buildup([0.01, 0.1, 1, 3], [-0.5, 0.2, 0.3, 0.31], model="first-order")
 
 
+def test_a_series_without_temperature_does_not_say_none_k():
+    # regression: the message of a failed curve without a temperature began "None K:"
+    t = np.geomspace(0.01, 10, 10)
+    table = pd.DataFrame({"mixing_time [s]": t, "intensity": np.zeros_like(t)})
+    fit = fit_buildup_series(table, model="first-order")
+    assert not fit.success and "None" not in fit.message and "not determined" in fit.message
+
+
+def test_intensities_near_the_float_limit_are_refused_not_overflowed():
+    # regression: 1e300·(1 − e^−t) raised a RuntimeWarning (overflow) inside the fit
+    t = np.geomspace(0.01, 10, 10)
+    with pytest.raises(InputError, match="scale"):
+        fit_buildup(t, 1e300 * (1 - np.exp(-t)), model="first-order")
+    fit = fit_buildup(t, 1e6 * (1 - np.exp(-t)), model="first-order")  # the control: large, not extreme
+    assert fit.success and fit.k.value == pytest.approx(1.0, rel=1e-6)
+
+
 def test_a_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         read_buildup_table(tmp_path / "absent.csv")

@@ -210,6 +210,12 @@ def test_real_1h_mas_spectrum_is_described_by_its_main_lines():
 
 # -- bad input ------------------------------------------------------------------------------------
 
+def test_an_all_zero_spectrum_is_not_a_successful_fit():
+    # regression: it came back success=True with "residuals are inf× the noise"
+    with pytest.raises(InputError, match="no signal"):
+        deconvolve(spectrum(np.zeros_like(PPM)), peaks=[2.31])
+
+
 def test_bad_input_is_named():
     s = spectrum(study())
     with pytest.raises(InputError, match="outside the spectrum"):

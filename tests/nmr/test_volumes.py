@@ -93,6 +93,17 @@ def test_box_error_is_the_noise_over_the_box():
     assert r.table["volume stderr"].iloc[0] == pytest.approx(expected, rel=0.15)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_box_error_noise_is_not_the_quietest_tile(seed):
+    # regression: the noise was the smallest standard deviation of 64 tiles, 3 % low on pure noise
+    sigma = 0.05
+    noisy = gaussian_2d() + np.random.default_rng(seed).normal(0, sigma, (F1.size, F2.size))
+    r = exsy_volumes(spectrum(noisy), sites=SITES, box_ppm=0.4)
+    points = np.sum(np.abs(F1 - 2.31) <= 0.4) * np.sum(np.abs(F2 - 2.31) <= 0.4)
+    expected = sigma * math.sqrt(points) * 0.04 * 0.02
+    assert r.table["volume stderr"].iloc[0] == pytest.approx(expected, rel=0.015)
+
+
 def test_overlapping_sites_bias_boxes_but_not_the_fit():
     sites = {"LPSC": 1.29, "LiI": 0.4}
     fwhm = {"LPSC": 0.8, "LiI": 0.8}

@@ -119,6 +119,7 @@ _SCAN_POINTS = 241
 # An intensity below −max(3 × noise, 5 % of the plateau) is a sign or phasing error, not noise.
 _NOISE_FACTOR = 3.0
 _PLATEAU_FRACTION = 0.05
+_LARGEST_INTENSITY = 1e100  # squares and sums of squares must stay far from the float limit (1.8e308)
 
 citations.register("yu2017", "C. Yu, S. Ganapathy, E. R. H. van Eck, H. Wang, S. Basak, Z. Li, M. Wagemaker, "
                    "Accessing the bottleneck in all-solid state batteries, lithium-ion transport over the "
@@ -422,6 +423,10 @@ def fit_buildup(
         raise InputError(f"the {m.name!r} model needs a length: pass length_um", source="length_um")
     length = positive("length_um", length_um) if m.needs_length else None
     t1 = None if T1_s is None else positive("T1_s", T1_s)
+    largest = float(np.max(np.abs(y)))
+    if largest > _LARGEST_INTENSITY:
+        raise InputError(f"intensities up to {largest:.3g} overflow the fit's sums of squares; scale them "
+                         "(normalised build-ups lie between 0 and 1)", source=where)
     err = _stderr_option(stderr, y.size)
     if err is not None and (err < 1e-9 * np.max(np.abs(y))).any():
         raise InputError("a standard error below 1e-9 of the largest intensity is not a measurement error",
@@ -720,7 +725,8 @@ def fit_buildup_series(
         raise InputError("a global Arrhenius fit needs curves at 2 or more temperatures", source=where)
     line = None
     good = [f for f in fits if f.success and f.temperature_K is not None]
-    notes = [f"{f.temperature_K} K: {f.message}" for f in fits if not f.success]
+    notes = [(f"{f.temperature_K:g} K: " if f.temperature_K is not None else "") + f.message
+             for f in fits if not f.success]
     if len(good) >= 2 and len({f.temperature_K for f in good}) >= 2:
         errs = [f.rate.stderr for f in good]
         weighted = all(math.isfinite(e) and e > 0 for e in errs)

@@ -359,6 +359,9 @@ def deconvolve(
     x, y = axis[inside], values[inside]
     if x.size < 2:
         raise InputError(f"holds {x.size} point(s) of the spectrum", source="region")
+    if not np.any(y):
+        raise InputError("holds no signal: every intensity is 0" + (" in the region" if region else ""),
+                         source=where)
     noise = estimate_noise(spectrum, region=noise_region)
     x_lo, x_hi = float(x.min()), float(x.max())
     step = float(np.abs(np.diff(axis)).mean())

@@ -226,9 +226,11 @@ def _noise_2d(data: np.ndarray) -> float:
     n1, n2 = (max(1, min(_NOISE_TILES, size // 4)) for size in data.shape)
     rows = np.linspace(0, data.shape[0], n1 + 1).astype(int)
     cols = np.linspace(0, data.shape[1], n2 + 1).astype(int)
-    return min(float(np.std(data[r0:r1, c0:c1], ddof=1))
-               for r0, r1 in zip(rows[:-1], rows[1:], strict=True)
-               for c0, c1 in zip(cols[:-1], cols[1:], strict=True))
+    # The median tile: the quietest one is biased low (the least of many estimates), and the tiles
+    # that hold peaks are fewer than half in an EXSY spectrum.
+    return float(np.median([np.std(data[r0:r1, c0:c1], ddof=1)
+                            for r0, r1 in zip(rows[:-1], rows[1:], strict=True)
+                            for c0, c1 in zip(cols[:-1], cols[1:], strict=True)]))
 
 
 def _fit(s: NMRSpectrum, shifts: np.ndarray, halves: np.ndarray, eta: float
