@@ -149,14 +149,13 @@ LI6_LINES = [(2.31, 0.30, 45.0), (1.29, 0.50, 60.0), (-4.56, 0.20, 50.0)]
 EXAMPLE_FID = Path(__file__).resolve().parents[2] / "examples" / "data" / "nmr" / "li6_mixture" / "1"
 
 
-def li6_fid(noise, seed, *, n=4096, phase_deg=0.0, phase1_deg=0.0):
-    """The study's three overlapping 6Li lines; ``phase1_deg`` is a first-order error over the window."""
+def li6_fid(noise, seed, *, n=4096):
+    """The study's three overlapping 6Li lines at zero phase, with complex noise."""
     t = np.arange(n) / LI6_SW
     data = sum(a * np.exp(2j * np.pi * ppm * LI6_MHZ * t - np.pi * w * t) for ppm, a, w in LI6_LINES)
     rng = np.random.default_rng(seed)
     data = data + noise * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
-    return FID(data * np.exp(1j * np.deg2rad(phase_deg)), spectral_width_Hz=LI6_SW, observe_MHz=LI6_MHZ,
-               carrier_ppm=0.0)
+    return FID(data, spectral_width_Hz=LI6_SW, observe_MHz=LI6_MHZ, carrier_ppm=0.0)
 
 
 @pytest.mark.parametrize("seed", range(5))
