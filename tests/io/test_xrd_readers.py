@@ -623,3 +623,27 @@ def test_table_reader_leaves_a_bare_three_column_scan_to_xrd_xy(tmp_path):
     head = path.read_bytes()
     assert not TableReader().sniff(path, head) and XY.sniff(path, head)
     assert read_pattern(path).metadata["format"] == "xrd-xy"
+
+
+def _damage(path, how):
+    """Damage a zip archive the ways the fuzzer found: an unsupported 'version needed' in the
+    central directory (NotImplementedError) or a central-directory offset past the end that
+    makes zipfile seek before the start (OSError EINVAL)."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    if how == "version":
+        data[data.index(b"PK\x01\x02") + 6] = 0xFF
+    else:
+        struct.pack_into("<I", data, data.index(b"PK\x05\x06") + 16, 0xFFFFFF00)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("how", ["version", "offset"])
+@pytest.mark.parametrize("make", [_brml, _rasx])
+def test_damaged_brml_and_rasx_zip_is_an_input_error_not_oserror(tmp_path, make, how):
+    x, y = _truth()
+    path = _damage(make(tmp_path / f"damaged.{'brml' if make is _brml else 'rasx'}", x, y), how)
+    with pytest.raises(InputError, match=r"damaged\.\w+: not a readable zip archive"):
+        read_pattern(path)

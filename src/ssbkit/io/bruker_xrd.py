@@ -61,6 +61,12 @@ _TWO_THETA = ("twotheta", "2theta")
 _OTHER_AXES = ("theta", "omega", "phi", "chi", "psi", "z", "x", "y")
 
 
+# what zipfile raises on a damaged archive: a bad offset seeks before the start (OSError EINVAL), a
+# damaged header asks for a version it does not support (NotImplementedError), ValueError, …
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+               NotImplementedError,
+               ValueError, struct.error)
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -115,9 +121,11 @@ class BrmlReader:
                     raise InputError("the archive holds no Experiment*/RawData*.xml", source=path)
                 for member in members:
                     patterns += self._member(path, member, archive.read(member), opts["strict"])
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise InputError(f"not a readable zip archive ({exc}); the file may be truncated",
-                             source=path) from None
+        except InputError:
+            raise
+        except _ZIP_ERRORS as exc:
+            raise InputError(f"not a readable zip archive ({type(exc).__name__}: {exc}); the file may be "
+                             "truncated or damaged", source=path) from None
         if not patterns:
             raise InputError("no data route with <Datum> rows in the archive", source=path)
         return patterns

@@ -37,6 +37,7 @@ Kα2/Kα1 ratio: 0.5 is used and ``metadata["wavelengths"]`` says so.
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -74,6 +75,12 @@ _RASX_KEYS = {
     ("ScanInformation", "StartTime"): "MEAS_SCAN_START_TIME",
 }
 
+
+# what zipfile raises on a damaged archive: a bad offset seeks before the start (OSError EINVAL), a
+# damaged header asks for a version it does not support (NotImplementedError), ValueError, …
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+               NotImplementedError,
+               ValueError, struct.error)
 
 def _number(header: dict[str, str], key: str, path: Path) -> float | None:
     text = header.get(key, "").strip()
@@ -293,9 +300,11 @@ class RasxReader:
                     rows, numbers = _rows(path, lines, 0, len(lines))
                     patterns.append(_rigaku_pattern(path, header, rows, numbers, name=self.name,
                                                    strict=opts["strict"], extra={"member": member}))
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise InputError(f"not a readable zip archive ({exc}); the file may be truncated",
-                             source=path) from None
+        except InputError:
+            raise
+        except _ZIP_ERRORS as exc:
+            raise InputError(f"not a readable zip archive ({type(exc).__name__}: {exc}); the file may be "
+                             "truncated or damaged", source=path) from None
         return patterns
 
 
