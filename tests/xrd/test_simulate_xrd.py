@@ -202,3 +202,25 @@ def test_synthetic_pattern_negative_controls(synth3, wrong):
         label = next(s.label for s in phases[0].sites if s.xyz == (0.0, 0.0, 0.0))
         changed = [phases[0].with_sites({label: {"species": {"Cl": 1.0}}}), *phases[1:]]
     assert _rwp_with_truth(synth3, changed) > 2 * _rwp_with_truth(synth3, phases)
+
+
+def test_positive_displacement_is_a_recessed_sample_by_ray_tracing():
+    """Regression (the docstring called positive s 'above the focusing circle'): trace the central
+    ray onto a surface recessed by s below the goniometer axis, reflect it and intersect it with
+    the detector circle; the apparent 2θ is the one the model gives for displacement = +s."""
+    s, radius, x = 0.2, 200.0, np.arange(25.0, 40.0, 0.0005)
+    ins = Instrument(W=0.001, wavelengths=ANODES["CuKa1"])
+    base = calculate_pattern(x, [licl()], scales=[1.0], instrument=ins)
+    moved = calculate_pattern(x, [licl()], scales=[1.0], instrument=ins, displacement=s,
+                              goniometer_radius=radius)
+    near = np.abs(x - 30.15) < 0.5
+    two_theta = np.sum(x[near] * base[near]) / base[near].sum()
+    theta = math.radians(two_theta / 2)
+    hit = np.array([s / math.tan(theta), -s])  # the ray aimed at the axis meets the surface y = −s here
+    out = np.array([math.cos(theta), math.sin(theta)])  # specular reflection
+    along = -hit @ out + math.sqrt((hit @ out) ** 2 - hit @ hit + radius**2)
+    end = hit + along * out
+    traced = two_theta / 2 + math.degrees(math.atan2(end[1], end[0]))  # source at θ, detector at ψ
+    modelled = np.sum(x[near] * moved[near]) / moved[near].sum()
+    assert traced < two_theta  # recessed: to lower 2θ
+    assert modelled == pytest.approx(traced, abs=2e-4)

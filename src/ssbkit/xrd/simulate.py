@@ -7,7 +7,8 @@ w_j; Cu Kα2 at its own 2θ with weight ½) and each reflection k:
 
     2θ_jk = 2 asin(λ_j / 2d_k)                       Bragg angle
     centre = 2θ_jk + zero − (2s/R)·cosθ_jk·(180/π)    zero shift [deg], sample displacement s [mm],
-                                                     goniometer radius R [mm] (default 240 mm)
+                                                     goniometer radius R [mm] (default 240 mm);
+                                                     s > 0: a recessed sample, peaks to lower 2θ
     area   = S_p · w_j · m_k · |F_k|² · LP(2θ_jk)      ``crystal.structure_factors``, ``profile``
     Γ_G²   = U tan²θ + V tanθ + W + U_p tan²θ         instrument (Caglioti) + phase strain (U_p)
     Γ_L    = (X + X_p) tanθ + (Y + Y_p)/cosθ          instrument + phase strain (X_p) and size (Y_p)
@@ -170,7 +171,8 @@ def calculate_pattern(two_theta: Any, phases: Sequence[Phase], *, scales: Any, i
     ``scales``: one per phase. ``background``: Chebyshev coefficients over the scan range, or
     an array with one value per point, or None. ``phase_broadening``: one ``PhaseBroadening``
     (or mapping with X, Y, U) per phase, or None. ``displacement`` [mm] is the sample
-    height error s (positive: sample above the focusing circle, peaks move to lower 2θ);
+    height error s (positive: surface below the focusing circle, a recessed sample; peaks move
+    to lower 2θ by 2s·cosθ/R);
     ``goniometer_radius`` R [mm]. An InputError names a phase with no reflection in the scan.
     """
     x = _grid(two_theta)
