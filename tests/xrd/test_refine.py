@@ -416,3 +416,39 @@ def test_lebail_without_an_instrument_does_not_blow_up_a_reflection_beyond_the_r
     assert fit.GOF < 1.1
     for phase, a in zip(fit.phases, (9.8532, 5.13, 5.708), strict=True):
         assert abs(phase.a.value - a) < 5e-4, phase.name
+
+
+def test_no_size_broadening_gives_an_infinite_size_with_a_lower_limit():
+    # regression: Y_φ ≈ 0 gave size = 9e14 ± 3e14 nm; now infinite, a note, and the one-sided 95 % limit
+    # L > Kλ/(Y_φ + 1.645σ) from the reported Y_φ and its esd
+    fit = refine(minor_phase_scan(1), three_phases(argyrodite=9.85, licl=5.12, li2s=5.70),
+                 instrument=INSTRUMENT)
+    licl_fit = fit.phase("LiCl")
+    assert abs(licl_fit.Y.value) < 2 * licl_fit.Y.stderr
+    assert licl_fit.size.value == math.inf and math.isnan(licl_fit.size.stderr)
+    upper = math.radians(licl_fit.Y.value + 1.6448536 * licl_fit.Y.stderr)
+    assert licl_fit.size_lower_limit == pytest.approx(0.9 * 1.540593 / upper / 10, rel=1e-6)
+    assert "phase LiCl: no size broadening resolved" in fit.message
+    assert json.loads(fit.to_json())["phases"][1]["size"]["value"] is None
+
+
+def test_a_user_strategy_refining_a_phase_u_says_strain_comes_from_x_only(noise_free_scan):
+    fit = refine(noise_free_scan, three_phases(), instrument=INSTRUMENT,
+                 strategy=[["scale", "background"], ["LiCl:U"]])
+    assert "phase LiCl: its Gaussian broadening U_φ was refined, but the strain comes from its " \
+           "Lorentzian X_φ only" in fit.message
+    assert "Li2S: its Gaussian" not in fit.message
+
+
+def test_the_parameters_and_stages_of_a_result_cannot_be_changed(noise_free_scan):
+    # regression: RefinementResult.parameters was a plain dict and each stage a mutable dict
+    fit = refine(noise_free_scan, three_phases(), instrument=INSTRUMENT, strategy=[["scale", "background"]])
+    with pytest.raises(TypeError):
+        fit.parameters["zero"] = None
+    with pytest.raises(TypeError):
+        fit.stages[0]["Rwp"] = 0.0
+    with pytest.raises(AttributeError):
+        fit.stages[0]["refined"].append("zero")
+    with pytest.raises(TypeError):
+        fit.phases[0].reflections["hkl"] = None
+    assert json.loads(fit.to_json())["stages"][0]["refined"][0].endswith(":scale")

@@ -64,10 +64,13 @@ and microstrain, the reflections (ticks) with intensities, and R_Bragg. Conventi
   ZM = ``Phase.cell_mass`` and V the cell volume; crystalline phases only (no amorphous);
 - crystallite size from the phase's Lorentzian Y_φ (Scherrer on the FWHM, K = 0.9):
   L = K λ / (Y_φ·π/180) with λ the strongest line, in nm; an apparent size, near but not
-  equal to the volume-weighted one (TOPAS's LVol-FWHM; GSAS-II uses K = 1 and µm);
+  equal to the volume-weighted one (TOPAS's LVol-FWHM; GSAS-II uses K = 1 and µm). With Y_φ
+  within 2σ of 0 no size broadening is resolved: the size is infinite, with the one-sided 95 %
+  lower limit K λ/(Y_φ + 1.645σ) in ``size_lower_limit``;
 - microstrain from X_φ, "apparent strain" ε = β/(4 tanθ) with β = X_φ·π/180, i.e.
   ε = X_φ·π/720, in %. GSAS-II reports microstrain ×10⁶ from its own mixed width and
-  FullProf (π/180)·X/4 in ‱ in its .mic file: compare programs on widths, not on these.
+  FullProf (π/180)·X/4 in ‱ in its .mic file: compare programs on widths, not on these. A
+  phase's Gaussian U_φ (a strategy may refine it) does not enter the strain.
 
 Why our own engine: GSAS-II is not pip-installable and rietx is young; this is a few hundred
 lines of numpy on ``crystal`` and ``profile``, every number traceable. Peaks are tabulated
@@ -95,6 +98,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -124,6 +128,7 @@ _RAD_PER_2THETA = math.pi / 360.0  # dθ [rad] per degree of 2θ
 _MARGIN_DEG = 3.0  # reflections this far outside the range still reach it with their tails
 _MAJOR_PHASE, _MINOR_PHASE = 0.2, 0.02  # default stage 4: Biso per site above, an overall ΔB above
 _LEBAIL_RELAX, _LEBAIL_PARTITIONS, _LEBAIL_CYCLES = 1.9, 20, 100
+_ONE_SIDED_95 = 1.6448536269514722  # the normal distribution's 95th percentile
 _LEBAIL_MIN_AREA = 0.01  # a reflection with less of its area on the data keeps its intensity
 _SEARCH_SPAN, _SEARCH_STEPS = 0.015, 200  # cell search: ± relative dilation, most steps either side
 _GLOBAL = ("zero", "displacement", "U", "V", "W", "X", "Y")
@@ -173,6 +178,7 @@ class PhaseRefinement:
     R_bragg: float
     reflections: Mapping[str, np.ndarray]
     phase: Any = field(repr=False, compare=False)
+    size_lower_limit: float = field(default=math.nan, metadata={"unit": "nm"})
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "space_group": self.space_group}
@@ -180,6 +186,7 @@ class PhaseRefinement:
                      "scale", "X", "Y"):
             out[name] = getattr(self, name).to_dict()
         out["R_bragg"] = self.R_bragg if math.isfinite(self.R_bragg) else None
+        out["size_lower_limit"] = self.size_lower_limit if math.isfinite(self.size_lower_limit) else None
         out["reflections"] = {k: np.asarray(v).tolist() for k, v in self.reflections.items()}
         return out
 
@@ -1139,6 +1146,36 @@ def _weight_fractions(model: _Model, values: np.ndarray) -> np.ndarray:
     return scales * zmv / total if total > 0 else np.full(len(model.phases), np.nan)
 
 
+def _size(pm: _PhaseModel, params: Parameters, lam: float, estimate: Any, notes: list[str]
+          ) -> tuple[Estimate, float]:
+    """Scherrer size from Y_φ and its one-sided 95 % lower limit [nm].
+
+    Y_φ within 2σ of 0 (or at 0) resolves no size broadening: the size is reported as infinite
+    (1/Y_φ would give 1e15 ± 3e14 nm) with the lower limit from Y_φ + 1.645σ, as
+    ``sizestrain.williamson_hall`` does with its intercept.
+    """
+    yp = params[f"{pm.name}:Y"]
+    length = SCHERRER_K * lam / 10.0  # nm·rad
+
+    def scherrer(y_deg: float) -> float:
+        return length / math.radians(y_deg) if y_deg > 0 else math.inf
+
+    sigma = yp.stderr if yp.vary else math.nan
+    upper = yp.value + _ONE_SIDED_95 * sigma
+    limit = scherrer(upper) if math.isfinite(upper) and upper > 0 else math.nan
+    if yp.value <= 0 or (math.isfinite(sigma) and yp.value < 2.0 * sigma):
+        bound = f", > {limit:.4g} nm (one-sided 95 %)" if math.isfinite(limit) else ""
+        notes.append(f"phase {pm.name}: no size broadening resolved (Y_φ = {yp.value:.2g} ± {sigma:.2g}°, "
+                     f"within 2σ of 0): size reported as infinite{bound}")
+        return Estimate(math.inf, math.nan, "nm"), limit
+    yi = int(pm.broad_idx[1])
+    return estimate(lambda v: scherrer(v[yi]) if v[yi] > 0 else math.nan, "nm"), limit
+
+
+def _frozen_stage(stage: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in stage.items()})
+
+
 def _propagate(fn: Any, model: _Model, values: np.ndarray, fit: Any) -> tuple[float, float]:
     """fn(values) and its standard error, to first order through the fit's covariance."""
     value = float(fn(values))
@@ -1184,9 +1221,11 @@ def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.nda
         cell = [estimate(lambda v, pm=pm, k=k: model.cell(pm, v)[0].cell[k], "Å" if k < 3 else "deg")
                 for k in range(6)]
         xi, yi = pm.broad_idx[:2]
-        size = estimate(lambda v, yi=yi: SCHERRER_K * lam / math.radians(v[yi]) / 10.0 if v[yi] > 0
-                        else math.nan, "nm")
+        size, size_limit = _size(pm, params, lam, estimate, notes)
         strain = estimate(lambda v, xi=xi: 100.0 * math.radians(v[xi]) / 4.0, "%")
+        if params[f"{pm.name}:U"].vary:
+            notes.append(f"phase {pm.name}: its Gaussian broadening U_φ was refined, but the strain comes "
+                         "from its Lorentzian X_φ only")
         if model.mode == "rietveld":
             scale = param(f"{pm.name}:scale")
             fraction = estimate(lambda v, j=j: 100.0 * _weight_fractions(model, v)[j], "%")
@@ -1206,7 +1245,8 @@ def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.nda
             name=pm.name, space_group=pm.phase.space_group, a=cell[0], b=cell[1], c=cell[2], alpha=cell[3],
             beta=cell[4], gamma=cell[5], volume=estimate(lambda v, pm=pm: model.cell(pm, v)[0].volume, "Å³"),
             weight_fraction=fraction, size=size, strain=strain, scale=scale, X=param(f"{pm.name}:X"),
-            Y=param(f"{pm.name}:Y"), R_bragg=r_bragg, reflections=table, phase=model.structure(pm, values)))
+            Y=param(f"{pm.name}:Y"), R_bragg=r_bragg, reflections=MappingProxyType(table),
+            phase=model.structure(pm, values), size_lower_limit=size_limit))
 
     refined_instrument = dataclasses.replace(model.instrument, **{k: float(values[model.index[k]])
                                                                   for k in ("U", "V", "W", "X", "Y", "zero")})
@@ -1235,7 +1275,8 @@ def _result(model: _Model, fit: Any, x: np.ndarray, y: np.ndarray, sigma: np.nda
         Rp=float(100.0 * np.sum(np.abs(y - calc)) / np.sum(np.abs(y))),
         Rexp=float(100.0 * math.sqrt((n - p) / np.sum(y * y / sigma ** 2))), GOF=gof, n_points=n,
         n_parameters=p, zero=param("zero"), displacement=param("displacement"), instrument=refined_instrument,
-        parameters={name: param(name) for name in params
-                    if not (model.mode == "pawley" and name.endswith(")"))},
-        stages=tuple(history), two_theta=frozen_array(x), observed=frozen_array(y), sigma=frozen_array(sigma),
+        parameters=MappingProxyType({name: param(name) for name in params
+                                     if not (model.mode == "pawley" and name.endswith(")"))}),
+        stages=tuple(_frozen_stage(stage) for stage in history), two_theta=frozen_array(x),
+        observed=frozen_array(y), sigma=frozen_array(sigma),
         calculated=frozen_array(calc), background=frozen_array(model.background(values)))
