@@ -107,7 +107,6 @@ from ssbkit.core import citations
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate, Result, frozen_array, make_provenance
 from ssbkit.core.validate import finite, one_of, positive, positive_int
-from ssbkit.xrd.crystal import SymmetryOperations
 from ssbkit.xrd.data import Instrument, Pattern, wavelengths_from
 from ssbkit.xrd.parameters import Parameters, fit_separable, free_directions, solve_linear
 from ssbkit.xrd.simulate import DEFAULT_GONIOMETER_RADIUS_MM
@@ -734,27 +733,6 @@ class _Site:
     directions: list[tuple[str, np.ndarray]]  # (the coordinate named, shift vector)
 
 
-class _ExactOrbits(SymmetryOperations):
-    """Operations whose orbits are cached under the exact coordinates: ``SymmetryOperations``
-    files them under xyz rounded to 1e-4, which makes |F|² a step function of the coordinates
-    (derivatives zero, moves quantised) while a refinement moves atoms."""
-
-    def __init__(self, rotations: Any, translations: Any) -> None:
-        super().__init__(rotations, translations)
-        self._exact: dict[tuple[float, ...], np.ndarray] = {}
-
-    def orbit(self, xyz: Sequence[float]) -> np.ndarray:
-        key = tuple(float(v) for v in xyz)
-        hit = self._exact.get(key)
-        if hit is None:
-            self._orbits.clear()
-            hit = super().orbit(xyz)
-            if len(self._exact) > 4096:
-                self._exact.clear()
-            self._exact[key] = hit
-        return hit
-
-
 class _PhaseModel:
     """One phase's reflections and sites, and its caches of peak tables and |F|²."""
 
@@ -778,7 +756,6 @@ class _PhaseModel:
         ops = [(np.asarray(r, float), np.asarray(t, float)) for r, t in phase.operations]
         self.sites = [_Site(i, s.label, np.asarray(s.xyz, float), free_directions(s.xyz, ops))
                       for i, s in enumerate(phase.sites)]
-        self.exact_operations: _ExactOrbits | None = None
         self.intensity_cache: dict[tuple, np.ndarray] = {}
         self.table_cache: dict[tuple, _Table] = {}
         self.extracted = self.multiplicity.copy()  # Le Bail intensities
@@ -1001,12 +978,6 @@ class _Model:
             biso = values[index[f"{pm.name}:{site.label}:B"]] + overall
             occupancy = values[index[f"{pm.name}:{site.label}:occ"]]
             sites[site.index] = _changed_site(sites[site.index], xyz, biso, occupancy)
-        moved = any(not np.array_equal(site.xyz, old.xyz) for site, old in zip(sites, pm.sites, strict=True))
-        if moved:
-            if pm.exact_operations is None:
-                ops = phase.operations
-                pm.exact_operations = _ExactOrbits(ops.rotations, ops.translations)
-            phase = dataclasses.replace(phase, operations=pm.exact_operations)
         return phase.with_sites(sites)
 
     def structure_intensities(self, pm: _PhaseModel, values: np.ndarray) -> np.ndarray:
