@@ -647,3 +647,46 @@ def test_damaged_brml_and_rasx_zip_is_an_input_error_not_oserror(tmp_path, make,
     path = _damage(make(tmp_path / f"damaged.{'brml' if make is _brml else 'rasx'}", x, y), how)
     with pytest.raises(InputError, match=r"damaged\.\w+: not a readable zip archive"):
         read_pattern(path)
+
+
+@pytest.mark.parametrize("unit", ["cps", "counts/s", "counts per second"])
+def test_xy_header_in_cps_is_not_taken_as_counts(tmp_path, unit):
+    timed = tmp_path / "timed.xy"
+    timed.write_text(f"# 2Theta  Intensity [{unit}]\n# step time 2 s\n10.00 0.5\n10.02 1.5\n10.04 2.0\n")
+    p = read_pattern(timed)
+    np.testing.assert_allclose(p.intensity, [1.0, 3.0, 4.0])  # rate × 2 s
+    assert p.metadata["time_per_step_s"] == 2.0 and p.metadata["intensity"].startswith("counts per step")
+    untimed = tmp_path / "untimed.xy"
+    untimed.write_text(f"# 2Theta  Intensity [{unit}]\n10.00 0.5\n10.02 1.5\n10.04 0\n")
+    q = read_pattern(untimed)
+    np.testing.assert_allclose(q.intensity, [0.5, 1.5, 0.0])
+    assert "count rates" in q.metadata["intensity"] and q.metadata["sigma"].startswith("relative")
+    np.testing.assert_allclose(q.sigma, np.sqrt([0.5, 1.5, 0.5]))  # floor: the smallest rate, not 1
+
+
+def test_xy_header_in_counts_is_left_alone(tmp_path):
+    path = tmp_path / "counts.xy"
+    path.write_text("# 2Theta  counts\n# step time 2 s\n10.00 5\n10.02 6\n10.04 7\n")
+    p = read_pattern(path)
+    np.testing.assert_allclose(p.intensity, [5, 6, 7])
+    assert p.metadata["sigma"] == "poisson" and "time_per_step_s" not in p.metadata
+
+
+def test_xy_non_number_on_line_3_names_line_3_through_read_pattern(tmp_path):
+    path = tmp_path / "bad.xy"
+    path.write_text("10 1\n10.02 2\n10.04 x\n")
+    with pytest.raises(InputError, match=r"bad.xy, line 3: column 'intensity': 'x' is not a number"):
+        read_pattern(path)
+
+
+def test_xy_extra_column_or_other_separator_is_named_not_called_truncated(tmp_path):
+    extra = tmp_path / "extra.xy"
+    extra.write_text("10.00 5\n10.02 6\n10.04 7 1 2\n10.06 8\n")
+    with pytest.raises(InputError, match=r"extra.xy, line 3: 4 values where the first data line \(line 1\) "
+                                         r"has 2") as info:
+        read_pattern(extra)
+    assert "separators" not in str(info.value) and "truncated" not in str(info.value)
+    mixed = tmp_path / "mixed.xy"
+    mixed.write_text("10.00\t5\n10.02\t6\n\n10.04\t7\n10.06 8 9 10 11\n")
+    with pytest.raises(InputError, match=r"mixed.xy, line 5: 5 values separated by spaces .* uses tabs"):
+        read_pattern(mixed)

@@ -5,7 +5,11 @@ line, separated by whitespace, commas, semicolons or tabs. Header lines before t
 and ``#``/``;``/``!`` comment lines are skipped; a header line that gives a wavelength
 (``# wavelength = 1.5406``, ``Lambda: 0.41391 A``) sets the pattern's radiation, else it has
 none (``()``) and a refinement needs ``wavelength=``. Intensities are taken as counts per
-step, as stored (``metadata["intensity"]`` says so).
+step, as stored (``metadata["intensity"]`` says so), unless the header calls them a rate
+(``cps``, ``counts/s``, ``counts per second``): then a step time in the header (``step time
+2 s``, ``time per step: 0.5``) turns them into counts (and a σ column with them); without one
+they stay count rates, ``metadata["intensity"]`` says so and σ is only relative (√rate,
+``metadata["sigma"]``): fitted values hold, but χ² and GOF are off by √t.
 
 Choices (they hold for every XRD reader, through ``build_pattern``):
 
@@ -43,6 +47,7 @@ import numpy as np
 from ssbkit.core.errors import InputError
 from ssbkit.io._build import check_options
 from ssbkit.io._text import (
+    WHITESPACE,
     decode,
     detect_decimal,
     detect_separator,
@@ -61,6 +66,9 @@ _ANGLE_WORDS = re.compile(r"2\s*-?\s*th|2θ|two.?theta|angle|°\s*2", re.IGNOREC
 _WAVELENGTH = re.compile(r"(?:wave\s*-?\s*length|lambda|λ)\b[^0-9=:]{0,20}[=:]?\s*"
                          r"(\d*\.\d+|\d+)", re.IGNORECASE)
 _CHECKED_ROWS = 200
+_RATE = re.compile(r"\bcps\b|counts?\s*/\s*s(?:ec)?\b|counts?\s+per\s+s(?:ec(?:ond)?)?\b", re.IGNORECASE)
+_STEP_TIME = re.compile(r"(?:step\s*-?\s*time|time\s*(?:per|/)\s*step|count(?:ing)?\s*time)\b[^0-9=:]{0,10}"
+                        r"[=:]?\s*(\d*\.\d+|\d+)\s*(ms|s|sec)?\b", re.IGNORECASE)
 
 
 def wavelength_in_text(text: str) -> float | None:
@@ -227,6 +235,42 @@ def attenuated_sigma(counts: np.ndarray, factors: np.ndarray) -> np.ndarray | No
     return factors * np.sqrt(np.maximum(counted, 1.0))
 
 
+def _check_widths(path: Path, lines: Sequence[str], first: int, sep: str, width: int) -> None:
+    """Name a line with more values than the first data line, or another separator (the table
+    parser would call it truncated)."""
+    names = {"\t": "tabs", ";": "semicolons", ",": "commas"}
+    for i in range(first + 1, len(lines)):
+        line = lines[i]
+        if not line.strip() or _is_comment(line):
+            continue
+        if sep != WHITESPACE and sep not in line and len(line.split()) > 1:
+            raise InputError(f"{len(line.split())} values separated by spaces where the first data line "
+                             f"(line {first + 1}) uses {names[sep]}", source=path, location=f"line {i + 1}")
+        count = len(_fields(line, sep))
+        if count > width:
+            raise InputError(f"{count} values where the first data line (line {first + 1}) has {width} "
+                             "(2θ, intensity and an optional σ)", source=path, location=f"line {i + 1}")
+
+
+def _rates(header: str, y: np.ndarray, sigma: np.ndarray | None, metadata: dict[str, Any]
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Count rates (the header says cps) to counts per step, or marked relative without a time."""
+    match = _STEP_TIME.search(header)
+    time = float(match.group(1)) * (1e-3 if (match.group(2) or "").lower() == "ms" else 1.0) if match else 0.0
+    if time > 0:
+        metadata["intensity"] = f"counts per step (count rate × {time:g} s step time from the header)"
+        metadata["time_per_step_s"] = time
+        return y * time, None if sigma is None else sigma * time
+    metadata["intensity"] = "count rates [counts/s] as stored: the header gives no step time"
+    if sigma is not None:
+        return y, sigma
+    metadata["sigma"] = ("relative: √(count rate), the counting time is not in the file; fitted values "
+                         "hold, χ² and GOF do not")
+    positive = y[y > 0]
+    floor = float(positive.min()) if positive.size else 1.0
+    return y, np.sqrt(np.maximum(y, floor))
+
+
 class XyReader:
     """Two or three numeric columns: 2θ [deg], intensity [counts] and optionally σ [counts]."""
 
@@ -256,6 +300,7 @@ class XyReader:
         if width > 3:
             raise InputError(f"{width} columns where 2θ, intensity and an optional σ were "
                              "expected", source=path, location=f"line {first + 1}")
+        _check_widths(path, lines, first, sep, width)
         decimal = detect_decimal(_fields(lines[first], sep), sep)
         names = ["2theta", "intensity", "sigma"][:width]
         table = parse_table(lines, first, names=names, sep=sep, decimal=decimal, source=path)
@@ -269,7 +314,10 @@ class XyReader:
                                     "intensity": "as stored, taken as counts per step"}
         if wavelength is not None:
             metadata["wavelength_from"] = "header"
-        return [build_pattern(path, table.values[:, 0], table.values[:, 1],
-                              table.values[:, 2] if width == 3 else None, lines=table.lines,
+        y = table.values[:, 1]
+        sigma = table.values[:, 2] if width == 3 else None
+        if _RATE.search(header):
+            y, sigma = _rates(header, y, sigma, metadata)
+        return [build_pattern(path, table.values[:, 0], y, sigma, lines=table.lines,
                               wavelengths=() if wavelength is None else ((wavelength, 1.0),),
                               metadata=metadata, strict=opts["strict"])]
