@@ -452,3 +452,9 @@ def test_the_parameters_and_stages_of_a_result_cannot_be_changed(noise_free_scan
     with pytest.raises(TypeError):
         fit.phases[0].reflections["hkl"] = None
     assert json.loads(fit.to_json())["stages"][0]["refined"][0].endswith(":scale")
+
+
+def test_a_phase_outside_the_range_is_named_with_the_fitted_range_not_the_widened_one():
+    # regression: the error gave the range widened by 3° for tails ("2θ = 17–29.95°") from crystal.reflections
+    with pytest.raises(InputError, match="no reflection of phase 'LiCl' lies in the fitted range 20–26.95°"):
+        refine(small_scan(), [licl()], two_theta_range=(20.0, 27.0))

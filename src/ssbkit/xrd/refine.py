@@ -15,7 +15,8 @@ V tanθ + W and Lorentzian FWHM = (X + X_φ) tanθ + (Y + Y_φ)/cosθ [deg] — 
 instrument's (``data.Instrument``), U_φ, X_φ, Y_φ the phase's own broadening — widths and
 LP taken at the Bragg angle; b a Chebyshev series on 2θ scaled to [−1, 1] over the fitted
 range; ``zero`` [deg]; ``displacement`` s [mm] the sample height error on a goniometer of
-radius R [mm]. Asymmetry, absorption and preferred orientation are not modelled.
+radius R [mm], s > 0 for a sample surface below the focusing circle (recessed), which moves
+peaks to lower 2θ. Asymmetry, absorption and preferred orientation are not modelled.
 
 I_φk depends on the mode:
 
@@ -744,12 +745,16 @@ class _PhaseModel:
         self.phase = phase
         self.cell_names = tuple(phase.free_cell_parameters())
         lam = max(lines, key=lambda line: line[1])[0]
-        refl = reflections(phase, two_theta_min=max(lo - _MARGIN_DEG, 0.5),
-                           two_theta_max=min(hi + _MARGIN_DEG, 179.0), wavelength=lam)
-        if not ((refl.two_theta >= lo) & (refl.two_theta <= hi)).any():
-            raise InputError(f"no reflection of phase {name!r} lies in the fitted range {lo:g}–{hi:g}° 2θ "
+        outside = InputError(f"no reflection of phase {name!r} lies in the fitted range {lo:g}–{hi:g}° 2θ "
                              f"at λ = {lam:g} Å; check the phase, its cell and the wavelength",
                              source=f"phase {name!r}")
+        try:  # the phase, range and λ are valid here: the one refusal left is an empty range
+            refl = reflections(phase, two_theta_min=max(lo - _MARGIN_DEG, 0.5),
+                               two_theta_max=min(hi + _MARGIN_DEG, 179.0), wavelength=lam)
+        except InputError:
+            raise outside from None  # the user's range, not the one widened for tails
+        if not ((refl.two_theta >= lo) & (refl.two_theta <= hi)).any():
+            raise outside
         self.hkl_int = np.asarray(refl.hkl, dtype=int)
         self.hkl = self.hkl_int.astype(float)
         self.multiplicity = np.asarray(refl.multiplicity, dtype=float)
