@@ -140,3 +140,19 @@ def test_instprm_refusals(tmp_path):
     path.write_text("just some words\n")
     with pytest.raises(InputError, match="neither a GSAS-II .instprm"):
         read_instrument(path)
+
+
+def test_polarization_at_an_oblique_azimuth_survives_passing_p_to_from_gsas(tmp_path):
+    """Regression for the simplification (P handed to Instrument.from_gsas, which sets K = 1 − P,
+    instead of overwriting K afterwards): at azimuth 30° the factor must still be GSAS-II's
+    [(1 − P)cos²a + P sin²a]·cos²2θ + P cos²a + (1 − P) sin²a."""
+    path = tmp_path / "oblique.instprm"
+    path.write_text("#GSAS-II instrument parameter file\nType:PXC;Lam:1.5406;Zero:0.0\n"
+                    "Polariz.:0.7;Azimuth:30.0\nU:1.0;V:0.0;W:0.1;X:0.0;Y:0.0;Z:0.0;SH/L:0.002\n")
+    ins = read_instrument(path)
+    p, c2, s2 = 0.7, 0.75, 0.25  # cos²30°, sin²30°
+    for two_theta in (20.0, 60.0, 110.0):
+        cos2 = math.cos(math.radians(two_theta)) ** 2
+        gsas = ((1 - p) * c2 + p * s2) * cos2 + p * c2 + (1 - p) * s2
+        assert 1 - ins.polarization + ins.polarization * cos2 == pytest.approx(gsas, rel=1e-12)
+    assert ins.polarization == pytest.approx(0.4)

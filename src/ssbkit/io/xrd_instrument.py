@@ -48,7 +48,6 @@ K = (1 − P) cos²a + P sin²a. Neutron data have no polarization factor (K = 0
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from os import PathLike
@@ -149,24 +148,21 @@ def _from_instprm(path: Path, lines: list[str], bank: int | None) -> Any:
         raise InputError(f"Z = {get('Z'):g} centideg, a constant Lorentzian width, has no "
                          "counterpart in ssbkit's Instrument (X tanθ + Y/cosθ); set it to 0",
                          source=path, location=f"line {items['Z'][1]}")
-    if kind[1] == "N":
-        polarization = 0.0
-    else:
-        polarization = _polarization(get("Polariz.", 0.5), get("Azimuth", 0.0))
-    ins = Instrument.from_gsas(U=get("U"), V=get("V"), W=get("W"), X=get("X", 0.0),
-                               Y=get("Y", 0.0), zero=get("Zero", 0.0), SH_L=get("SH/L", 0.0),
-                               wavelengths=wavelengths, source=str(path))
-    # set K ourselves: from_gsas takes its polarization argument as K, not as GSAS-II's P
-    return dataclasses.replace(ins, polarization=polarization)
+    # neutrons: P = 1 makes K = 0, no polarization factor
+    p = 1.0 if kind[1] == "N" else _gsas_p(get("Polariz.", 0.5), get("Azimuth", 0.0))
+    return Instrument.from_gsas(U=get("U"), V=get("V"), W=get("W"), X=get("X", 0.0),
+                                Y=get("Y", 0.0), zero=get("Zero", 0.0), SH_L=get("SH/L", 0.0),
+                                polarization=p, wavelengths=wavelengths, source=str(path))
 
 
-def _polarization(gsas_p: float, azimuth_deg: float) -> float:
-    """Our K from GSAS-II's P at azimuth a: K = (1 − P) cos²a + P sin²a."""
+def _gsas_p(gsas_p: float, azimuth_deg: float) -> float:
+    """GSAS-II's P at azimuth 0 equivalent to P at azimuth a, for ``Instrument.from_gsas``
+    (which sets K = 1 − P): 1 − K with K = (1 − P) cos²a + P sin²a, i.e. P cos²a + (1 − P) sin²a."""
     if not 0.0 <= gsas_p <= 1.0:
         raise InputError(f"the polarization {gsas_p:g} is not a fraction in [0, 1]",
                          source="Polariz.")
     c2 = math.cos(math.radians(azimuth_deg)) ** 2
-    return (1.0 - gsas_p) * c2 + gsas_p * (1.0 - c2)
+    return gsas_p * c2 + (1.0 - gsas_p) * (1.0 - c2)
 
 
 # ------------------------------------------------------------------------- GSAS .prm
@@ -211,7 +207,7 @@ def _from_prm(path: Path, lines: list[str], bank: int | None, profile: int | Non
         raise InputError(f"IPOLA = {ipola:g}: only IPOLA = 0 (POLA a polarization fraction, as "
                          "GSAS-II reads it) is understood", source=path, location=where)
     wavelengths = ((lam1, 1.0),) if lam2 == 0 else ((lam1, 1.0), (lam2, ratio or 0.5))
-    polarization = 0.0 if htype[1] == "N" else _polarization(pola, 0.0)
+    p = 1.0 if htype[1] == "N" else _gsas_p(pola, 0.0)  # neutrons: K = 1 − P = 0
     kind, coefficients = _profile(path, records, chosen, profile)
     c = dict(zip(_PROFILE_NAMES[kind], coefficients, strict=False))
     if kind in (1, 2) and c["asym"] != 0:
@@ -219,11 +215,10 @@ def _from_prm(path: Path, lines: list[str], bank: int | None, profile: int | Non
                          "that Finger–Cox–Jephcoat (ssbkit's) cannot express; use type 3",
                          source=path)
     gp = c.get("GP", 0.0)
-    ins = Instrument.from_gsas(U=c["GU"] + gp, V=c["GV"], W=c["GW"] + gp, X=c.get("LX", 0.0),
-                               Y=c.get("LY", 0.0), zero=zero / 100.0,
-                               SH_L=c.get("S/L", 0.0) + c.get("H/L", 0.0),
-                               wavelengths=wavelengths, source=str(path))
-    return dataclasses.replace(ins, polarization=polarization)
+    return Instrument.from_gsas(U=c["GU"] + gp, V=c["GV"], W=c["GW"] + gp, X=c.get("LX", 0.0),
+                                Y=c.get("LY", 0.0), zero=zero / 100.0,
+                                SH_L=c.get("S/L", 0.0) + c.get("H/L", 0.0), polarization=p,
+                                wavelengths=wavelengths, source=str(path))
 
 
 def _profile(path: Path, records: dict[tuple[int, str], tuple[str, int]], bank: int,
