@@ -354,8 +354,13 @@ def refine(pattern: Pattern, phases: Any, *, mode: str = "rietveld", instrument:
         history.append({"stage": number + 1, "refined": list(refined), "Rwp": _rwp(y, fit.calculated, sigma),
                         "evaluations": fit.nfev, "cycles": cycles, "success": fit.success})
     notes = [f"Le Bail stage {k} stopped at {_LEBAIL_CYCLES} cycles, Rwp still falling" for k in unsettled]
-    problems = diverged + _phase_problems(model, params)
-    return _result(model, fit, x, y, sigma, history, instrument, strategy, two_theta_range, notes, problems)
+    # A phase that is not there is a finding (its weight fraction is ~0), not a failed fit; a cell
+    # that ended on its bound is a failure.
+    phase_notes = _phase_problems(model, params)
+    absent = [n for n in phase_notes if " not found: " in n]
+    problems = diverged + [n for n in phase_notes if n not in absent]
+    return _result(model, fit, x, y, sigma, history, instrument, strategy, two_theta_range, absent + notes,
+                   problems)
 
 
 def _search_cells(model: _Model, params: Parameters, y: np.ndarray, sigma: np.ndarray,
