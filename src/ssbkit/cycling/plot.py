@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ssbkit.core.errors import DependencyError, InputError
+from ssbkit.core.errors import InputError
+from ssbkit.core.plotting import matplotlib_package as _mpl
+from ssbkit.core.plotting import target_axes
 from ssbkit.core.validate import finite, one_of, positive
 from ssbkit.cycling.cycles import CONVENTIONS
 from ssbkit.cycling.data import CYCLE, CyclingRecord
@@ -49,26 +51,10 @@ _LEGEND_ENTRIES = 6
 _DEFAULT_PROFILES = 6  # cycles drawn when none are named and the record has more
 
 
-def _mpl() -> Any:
-    try:
-        import matplotlib
-        import matplotlib.axes
-        import matplotlib.figure
-        from matplotlib.backends import backend_agg  # noqa: F401  (attaches the Agg canvas)
-    except ImportError:
-        raise DependencyError('plots need matplotlib: pip install "ssbkit[plot]"') from None
-    return matplotlib
 
 
 def _target(ax: Any, height: float = 2.8) -> Axes:
-    mpl = _mpl()
-    if ax is None:
-        fig = mpl.figure.Figure(figsize=(_WIDTH_IN, height), layout="constrained")
-        mpl.backends.backend_agg.FigureCanvasAgg(fig)
-        return fig.add_subplot()
-    if not isinstance(ax, mpl.axes.Axes):
-        raise InputError(f"must be a matplotlib Axes, got {type(ax).__name__}", source="ax")
-    return ax
+    return target_axes(ax, _WIDTH_IN, height)
 
 
 def _style(ax: Axes, right: bool = True) -> None:

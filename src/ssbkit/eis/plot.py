@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ssbkit.core.errors import DependencyError, InputError
+from ssbkit.core.errors import InputError
+from ssbkit.core.plotting import matplotlib_package as _mpl
+from ssbkit.core.plotting import new_figure, target_axes
 from ssbkit.core.validate import non_negative
 from ssbkit.eis.arrhenius import ArrheniusResult
 from ssbkit.eis.data import Spectrum
@@ -65,33 +67,15 @@ _MARGIN = 0.04  # of the span, around the data on a Nyquist plot
 
 # -- matplotlib, lazily ------------------------------------------------------------------------
 
-def _mpl() -> Any:
-    """The matplotlib package, or DependencyError naming the extra."""
-    try:
-        import matplotlib
-        import matplotlib.axes
-        import matplotlib.figure
-        from matplotlib.backends import backend_agg  # noqa: F401  (attaches the Agg canvas)
-    except ImportError:
-        raise DependencyError('plots need matplotlib: pip install "ssbkit[plot]"') from None
-    return matplotlib
 
 
 def _new_figure(width: float = _SINGLE_WIDTH_IN, height: float = 3.0) -> Figure:
-    mpl = _mpl()
-    fig = mpl.figure.Figure(figsize=(width, height), layout="constrained")
-    mpl.backends.backend_agg.FigureCanvasAgg(fig)
-    return fig
+    return new_figure(width, height)
 
 
 def _target(ax: Any, width: float = _SINGLE_WIDTH_IN, height: float = 3.0) -> Axes:
     """``ax`` checked, or the single Axes of a new figure."""
-    mpl = _mpl()
-    if ax is None:
-        return _new_figure(width, height).add_subplot()
-    if not isinstance(ax, mpl.axes.Axes):
-        raise InputError(f"must be a matplotlib Axes, got {type(ax).__name__}", source="ax")
-    return ax
+    return target_axes(ax, width, height)
 
 
 def _style(ax: Axes) -> None:

@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ssbkit.core.errors import DependencyError, InputError
+from ssbkit.core.errors import InputError
+from ssbkit.core.plotting import matplotlib_package as _mpl
+from ssbkit.core.plotting import new_figure, target_axes
 from ssbkit.core.units import BOLTZMANN_EV
 from ssbkit.core.validate import in_range, positive, positive_int
 from ssbkit.nmr.data import NMRSpectrum
@@ -48,32 +50,14 @@ _CURVE_POINTS = 200
 _POSITIVE, _NEGATIVE = "tab:blue", "tab:red"
 
 
-def _mpl() -> Any:
-    try:
-        import matplotlib
-        import matplotlib.axes
-        import matplotlib.figure
-        import matplotlib.patches
-        from matplotlib.backends import backend_agg  # noqa: F401  (attaches the Agg canvas)
-    except ImportError:
-        raise DependencyError('plots need matplotlib: pip install "ssbkit[plot]"') from None
-    return matplotlib
 
 
 def _new_figure(width: float, height: float) -> Figure:
-    mpl = _mpl()
-    fig = mpl.figure.Figure(figsize=(width, height), layout="constrained")
-    mpl.backends.backend_agg.FigureCanvasAgg(fig)
-    return fig
+    return new_figure(width, height)
 
 
 def _target(ax: Any, width: float = _WIDTH_IN, height: float = 2.8) -> Axes:
-    mpl = _mpl()
-    if ax is None:
-        return _new_figure(width, height).add_subplot()
-    if not isinstance(ax, mpl.axes.Axes):
-        raise InputError(f"must be a matplotlib Axes, got {type(ax).__name__}", source="ax")
-    return ax
+    return target_axes(ax, width, height)
 
 
 def _style(ax: Axes) -> None:

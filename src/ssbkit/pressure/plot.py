@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ssbkit.core.errors import DependencyError, InputError
+from ssbkit.core.errors import InputError
+from ssbkit.core.plotting import new_figure, target_axes
 from ssbkit.core.validate import finite
 from ssbkit.cycling.data import CyclingRecord
 from ssbkit.pressure.analysis import PressureResult
@@ -40,31 +41,14 @@ _PRESSURE_COLOUR = "tab:red"
 _VOLTAGE_COLOUR = "tab:blue"
 
 
-def _mpl() -> Any:
-    try:
-        import matplotlib
-        import matplotlib.axes
-        import matplotlib.figure
-        from matplotlib.backends import backend_agg  # noqa: F401  (attaches the Agg canvas)
-    except ImportError:
-        raise DependencyError('plots need matplotlib: pip install "ssbkit[plot]"') from None
-    return matplotlib
 
 
 def _new_figure(width: float, height: float) -> Figure:
-    mpl = _mpl()
-    fig = mpl.figure.Figure(figsize=(width, height), layout="constrained")
-    mpl.backends.backend_agg.FigureCanvasAgg(fig)
-    return fig
+    return new_figure(width, height)
 
 
 def _target(ax: Any, width: float = _WIDTH_IN, height: float = 2.8) -> Axes:
-    mpl = _mpl()
-    if ax is None:
-        return _new_figure(width, height).add_subplot()
-    if not isinstance(ax, mpl.axes.Axes):
-        raise InputError(f"must be a matplotlib Axes, got {type(ax).__name__}", source="ax")
-    return ax
+    return target_axes(ax, width, height)
 
 
 def plot_pressure(log: PressureLog, record: CyclingRecord, *, offset_s: float = 0.0,
