@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ssbkit-installed
 # The test environment holds every technique's extras. gpl (galvani, GPL-3.0) is here so the
 # BioLogic .mpr tests run; it stays an opt-in extra for users, never a core dependency.
-EXTRAS := eis,cycling,pressure,xrd,nmr,plot,gpl,dev
+EXTRAS := eis,cycling,pressure,xrd,nmr,study,plot,gpl,dev
 # Arbin .res files are read with mdb-export (Debian package mdbtools).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # The newest Python >= 3.11 on PATH.
