@@ -21,6 +21,8 @@ GROUPS: dict[str, str] = {
     "pressure": "ssbkit.cli.pressure:pressure",
     "xrd": "ssbkit.cli.xrd:xrd",
     "nmr": "ssbkit.cli.nmr:nmr",
+    "study": "ssbkit.cli.study:study",
+    "demo": "ssbkit.cli.study:demo",
 }
 
 
