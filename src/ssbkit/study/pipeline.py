@@ -185,6 +185,9 @@ def execute(task: AnalysisTask) -> dict[str, Any]:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         out = {"status": "failed", "result": None,
                "message": f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"}
+    # readers name the file they read, the stored copy: say the file the manifest names
+    for given in (*task.inputs, *task.extra.values()):
+        out["message"] = out["message"].replace(given.path, given.name)
     out["duration_s"] = time.perf_counter() - start
     return out
 
