@@ -1,0 +1,105 @@
+"""`ssbkit study report`: the HTML report, its figures and tables, results.json and the headline."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from ssbkit.core.errors import InputError
+from ssbkit.study.pipeline import run_study
+from ssbkit.study.report import write_report
+
+
+@pytest.fixture
+def analysed(example_study):
+    run_study(example_study)
+    return example_study
+
+
+def test_the_report_holds_every_analysis_with_figures_and_the_headline(analysed, tmp_path):
+    out = tmp_path / "report"
+    result = write_report(analysed, out)
+    page = (out / "index.html").read_text()
+    data = json.loads((out / "results.json").read_text())
+    # the headline compares the papers' numbers with the ones derived from the raw files
+    rows = {h["quantity"]: h for h in data["headline"]}
+    assert rows["σ(25 °C), FRB 10 %, BMR 80:1"]["paper"] == 13.3
+    assert rows["σ(25 °C), FRB 10 %, BMR 80:1"]["ssbkit"] == pytest.approx(13.3, rel=0.05)
+    assert rows["Ea, FRB 10 %, BMR 80:1"]["ssbkit"] == pytest.approx(0.28, rel=0.05)
+    assert all(h["within_5_percent"] for h in data["headline"])
+    assert set(data["analyses"]) >= {"conductivity:P-F10-B80", "xrd:xrd", "cycling:cycling", "exsy:exsy",
+                                     "pressure:pressure", "drt:in-situ-eis", "rate:rate"}
+    # every analysis that succeeded has at least one figure, each with a caption and both formats
+    with_figures = {f["analysis"] for f in data["figures"]}
+    assert {i for i, a in data["analyses"].items() if a["status"] != "failed"} <= with_figures
+    for figure in data["figures"]:
+        assert figure["caption"]
+        for path in figure["files"].values():
+            assert (out / path).stat().st_size > 0
+    # every image the page shows exists, and each carries its provenance
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert len(images) == result.n_figures == len(data["figures"])
+    assert all((out / src).is_file() for src in images)
+    assert page.count("ssbkit ") >= len(images)
+    assert "simulated" in page
+    for table in data["tables"]:
+        assert (out / table).read_text().count("\n") >= 2
+
+
+def test_a_second_report_replaces_the_first_whole(analysed, tmp_path):
+    out = tmp_path / "report"
+    write_report(analysed, out, formats=("png",))
+    (out / "stale.txt").write_text("from before")
+    write_report(analysed, out, formats=("png",))
+    assert not (out / "stale.txt").exists()
+    assert not list(out.rglob("*.svg"))
+    assert (out / "index.html").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report")]
+
+
+def test_a_study_that_was_never_run_has_no_report(example_study, tmp_path):
+    with pytest.raises(InputError, match="ssbkit study run"):
+        write_report(example_study, tmp_path / "report")
+    assert not (tmp_path / "report").exists()
+
+
+def test_a_report_may_not_overwrite_the_study(analysed):
+    with pytest.raises(InputError, match="overwrite"):
+        write_report(analysed, analysed)
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    reason = "Debian's chromium is not installed (make test installs it)"
+    if os.environ.get("SSBKIT_REQUIRE_CHROMIUM") == "1":
+        pytest.fail(reason + " and SSBKIT_REQUIRE_CHROMIUM=1")
+    pytest.skip(reason)
+
+
+def _images_in_browser(chromium, page):
+    """(images, missing) as the page's own script counts them in headless Chromium."""
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                          "--allow-file-access-from-files", "--virtual-time-budget=10000", "--dump-dom",
+                          page.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    body = re.search(r"<body([^>]*)>", dom)
+    assert body, dom[:500]
+    counts = dict(re.findall(r'data-(images(?:-missing)?)="(\d+)"', body.group(1)))
+    return int(counts["images"]), int(counts["images-missing"])
+
+
+def test_the_report_opens_in_a_headless_browser_with_no_missing_image(analysed, tmp_path):
+    chromium = _chromium()
+    out = tmp_path / "report"
+    result = write_report(analysed, out, formats=("png",))
+    images, missing = _images_in_browser(chromium, out / "index.html")
+    assert images == result.n_figures > 5
+    assert missing == 0
+    # negative control: the same check sees an image that is gone
+    next((out / "figures").glob("*.png")).unlink()
+    assert _images_in_browser(chromium, out / "index.html") == (images, 1)
