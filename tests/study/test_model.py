@@ -308,6 +308,8 @@ def test_suggestion_figures_for_two_one_and_three_parameters():
     fig = plot_suggestion(s2)
     mean_ax, sd_ax = fig.axes[:2]
     assert mean_ax.get_xscale() == "log" and sd_ax.get_xlabel() == "a"
+    assert mean_ax.get_xticks() == pytest.approx(GRID + 1.0)  # ticked at the measured levels
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["measured", "next"]
     assert "predicted sd [mS/cm]" in [ax.get_ylabel() for ax in fig.axes]
     star = mean_ax.collections[-1].get_offsets()[0]
     assert star.tolist() == pytest.approx([s2.next_point["a"], s2.next_point["b"]])
@@ -322,3 +324,5 @@ def test_suggestion_figures_for_two_one_and_three_parameters():
     s3 = suggest_next(pd.DataFrame(cube, columns=list("abc")).assign(y=cube.sum(axis=1)),
                       parameters=list("abc"), target="y", grid_points=6, rng=0)
     assert plot_suggestion(s3).axes[0].get_xlabel() == "measured y"
+    with pytest.raises(InputError, match="suggestion: must be a Suggestion"):
+        plot_suggestion(s3.to_dict())

@@ -505,7 +505,7 @@ class Suggestion(Result):
         return [
             f"  model of {self.target} over {', '.join(self.parameters)} from {len(self.samples)} samples "
             f"({'maximise' if self.maximize else 'minimise'})",
-            f"  next: {point} -> {self.predicted}, EI = {self.expected_improvement.value:.3g}"
+            f"  next: {point} -> {self.predicted}, EI = {self.expected_improvement}"
             + (f" (already measured: {self.measured_sample})" if self.already_measured else ""),
             f"  best measured: {self.best_sample} ({best}) = {self.best_measured}, "
             f"model {self.best_predicted}",
@@ -751,19 +751,24 @@ def plot_suggestion(suggestion: Suggestion) -> Figure:
         axes = fig.subplots(1, 2)
         gx, gy = s.grid[s.parameters[0]], s.grid[s.parameters[1]]
         for ax, key, title in zip(axes, ("mean", "sd"), ("predicted mean", "predicted sd"), strict=True):
-            surface = ax.pcolormesh(gx, gy, np.asarray(s.grid[key]).T, shading="auto", cmap="viridis")
-            if key == "mean" and np.ptp(s.grid[key]) > 0:
-                ax.contour(gx, gy, np.asarray(s.grid[key]).T, levels=8, colors="white", linewidths=0.6)
+            values = np.asarray(s.grid[key]).T
+            # filled contours sit on the grid nodes, so a log axis (a geometric grid) stays aligned
+            surface = ax.contourf(gx, gy, values, levels=20 if np.ptp(values) > 0 else 1, cmap="viridis")
+            if key == "mean" and np.ptp(values) > 0:
+                ax.contour(gx, gy, values, levels=8, colors="white", linewidths=0.6)
             fig.colorbar(surface, ax=ax, label=f"{title} [{s.unit}]" if s.unit not in ("", "1") else title)
+            # samples sit on the edges of the default grid: draw them whole, not clipped by the axes
             ax.scatter(x[:, 0], x[:, 1], s=28, facecolor="white", edgecolor="black", zorder=3,
-                       label="measured")
-            ax.scatter(*star, marker="*", s=160, color="tab:red", edgecolor="black", zorder=4, label="next")
+                       label="measured", clip_on=False)
+            ax.scatter(*star, marker="*", s=160, color="tab:red", edgecolor="black", zorder=4,
+                       label="next", clip_on=False)
             ax.set_xlabel(s.parameters[0])
             ax.set_ylabel(s.parameters[1])
-            for j, setter in enumerate((ax.set_xscale, ax.set_yscale)):
+            for j, which in enumerate("xy"):
                 if s.parameters[j] in s.log_parameters:
-                    setter("log")
-        axes[0].legend(frameon=False, fontsize="small", loc="best")
+                    _log_axis(ax, which, x[:, j])
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+                   frameon=False, fontsize="small")
         return fig
     fig = new_figure(4.0, 3.0)
     ax = fig.add_subplot()
@@ -778,7 +783,7 @@ def plot_suggestion(suggestion: Suggestion) -> Figure:
         ax.set_xlabel(s.parameters[0])
         ax.set_ylabel(s.target)
         if s.parameters[0] in s.log_parameters:
-            ax.set_xscale("log")
+            _log_axis(ax, "x", x[:, 0])
     else:
         loo_mean, loo_sd = np.asarray(s.loo_mean), np.asarray(s.loo_sd)
         ax.errorbar(y, loo_mean, yerr=2 * loo_sd, fmt="o", ms=4, color="tab:blue",
@@ -789,3 +794,14 @@ def plot_suggestion(suggestion: Suggestion) -> Figure:
         ax.set_ylabel(f"predicted {s.target}")
     ax.legend(frameon=False, fontsize="small")
     return fig
+
+
+def _log_axis(ax: Any, which: str, values: np.ndarray) -> None:
+    """A log x or y axis ticked at the measured levels (20, 40, 80), not at powers of ten."""
+    from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
+
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(FixedLocator(np.unique(values)[:12]))
+    axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    axis.set_minor_locator(NullLocator())
