@@ -442,7 +442,8 @@ class Suggestion(Result):
 
     Estimates are in the target's unit (``unit``). ``length_scales`` are in units of each
     parameter's observed range (of log10 for log parameters): ≪ 1 means the target changes
-    between neighbouring samples, ≫ 1 that it hardly changes over the whole range.
+    between neighbouring samples, ≫ 1 that it changes smoothly (nearly linearly, or not at all)
+    over the whole range.
     ``grid`` maps each parameter to its axis values and ``"mean"``, ``"sd"``,
     ``"expected_improvement"`` to arrays over the grid (axis j = parameter j, ``indexing="ij"``).
     """
