@@ -13,6 +13,7 @@ import copy
 import json
 import math
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -127,7 +128,7 @@ def test_xrd_recovers_the_simulated_cells_and_weight_fractions(refined):
 
 
 def test_xrd_with_the_true_instrument_gives_the_scherrer_size_of_the_simulated_width(scan):
-    result = run_xrd(task("xrd", scan, settings={"instrument": INSTRUMENT}))
+    result = run_xrd(task("xrd", scan, settings={"instrument": MappingProxyType(INSTRUMENT)}))
     assert result["success"], result["message"]
     assert value(result, "size") == pytest.approx(SIZE_NM, abs=3 * stderr(result, "size") + 1.0)
     # X = 0.05° → ε = X·π/720, 0.0218 %
@@ -157,7 +158,8 @@ def test_xrd_series_are_small_and_hold_curves_and_ticks_per_phase(refined):
 
 
 def test_xrd_range_setting_limits_the_fitted_pattern(scan):
-    result = run_xrd(task("xrd", scan, settings={"range_deg": [20, 50], "phases": ["argyrodite", "LiCl"]}))
+    # the manifest hands over read-only values: lists as tuples
+    result = run_xrd(task("xrd", scan, settings={"range_deg": (20, 50), "phases": ("argyrodite", "LiCl")}))
     x = result["series"]["two_theta [deg]"]
     assert 20 <= x[0] and x[-1] <= 50
     assert result["provenance"]["settings"]["two_theta_range"] == [20, 50]
