@@ -150,7 +150,7 @@ def test_chosen_dqdv_cycles_and_a_cycle_not_there(files):
     path = files[1]["ce112"]
     result = run("cycling", path, settings={"dqdv_cycles": [2, 3]})
     assert {c["cycle"] for c in result["series"]["dqdv"]["curves"]} == {2, 3}
-    with pytest.raises(InputError, match="no cycle 9") as info:
+    with pytest.raises(InputError, match=r"\[settings.cycling\] dqdv_cycles: no cycle 9") as info:
         run("cycling", path, settings={"dqdv_cycles": [9]})
     assert info.value.source == "raw/ce112.bdf.csv"
 
@@ -207,6 +207,15 @@ def test_bad_settings_name_the_setting(files):
 def test_two_runs_give_identical_json(files, long_result):
     again = run("cycling", files[1]["long"], context={"active_mass_mg": 10.0})
     assert json.dumps(again, allow_nan=False) == json.dumps(long_result, allow_nan=False)
+
+
+def test_results_hold_no_path_of_the_stored_copies(files, long_result):
+    _, paths = files
+    rate = run("rate", paths["rate"], context={"active_mass_mg": 4.2})
+    pressure = KIND["pressure"].run(pressure_task(paths["pressure_log"], paths["pressure_cell"]))
+    for result in (long_result, rate, pressure):
+        text = json.dumps(result, allow_nan=False)
+        assert str(paths["rate"].parent) not in text and "raw/" in text
 
 
 def test_summary_units_are_ones_ssbkit_converts(long_result):

@@ -106,11 +106,13 @@ def _optional(kind: str, key: str, value: Any) -> float | None:
     return None if value is None else positive(_where(kind, key), value)
 
 
-def _named(exc: InputError, source: TaskInput) -> InputError:
-    """``exc`` restated so that it names the file as the manifest wrote it."""
+def _named(exc: InputError, source: TaskInput, renames: Mapping[str, str] | None = None) -> InputError:
+    """``exc`` restated so that it names the file as the manifest wrote it (and, through
+    ``renames``, a technique argument by the setting that gave it)."""
     detail = exc.detail.replace(source.path, source.name)
     if exc.source and exc.source not in (source.path, source.name):
-        detail = f"{exc.source.replace(source.path, source.name)}: {detail}"
+        where = (renames or {}).get(exc.source, exc.source.replace(source.path, source.name))
+        detail = f"{where}: {detail}"
     return InputError(detail, source=source.name, location=exc.location)
 
 
@@ -294,7 +296,9 @@ def run_cycling(task: AnalysisTask) -> dict[str, Any]:
                           active_mass_mg=summary.active_mass_mg,
                           peak_prominence=settings["peak_prominence"], steps=summary.steps)
     except InputError as exc:
-        raise _named(exc, source) from None
+        raise _named(exc, source, {"cycles": _where("cycling", "dqdv_cycles"),
+                                   "bin_width_v": _where("cycling", "bin_width_mv"),
+                                   "smooth_width_v": _where("cycling", "smooth_width_mv")}) from None
 
     notes += [n for n in (_mass_note(summary, how), summary.message) if n]
     specific = summary.active_mass_mg is not None
