@@ -164,10 +164,10 @@ def run_drt(task: AnalysisTask) -> dict[str, Any]:
         raise InputError(str(exc), source=item.name) from None
     results = series.results
 
-    region_rows = to_json_safe(series.region_resistances(regions).rename(columns={"index": "sweep"}))
-    if label == INDEX_LABEL:
-        for row in region_rows:
-            row.pop(INDEX_LABEL, None)
+    frame = series.region_resistances(regions)
+    if label == INDEX_LABEL:  # the index label repeats the index column
+        frame = frame.drop(columns=[INDEX_LABEL])
+    region_rows = to_json_safe(frame.rename(columns={"index": "sweep"}))
     peaks = []
     for row in to_json_safe(series.track_peaks(settings["max_shift_decades"])):
         sweep = int(row["index"])
