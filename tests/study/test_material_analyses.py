@@ -235,6 +235,10 @@ def test_xrd_figures_of_a_failed_result_say_so_and_of_an_empty_one_are_none(refi
     failed["success"], failed["message"] = False, "LiCl: cell on its bound"
     figures = xrd_figures(failed)
     assert len(figures) == 1 and "did not converge: LiCl: cell on its bound" in figures[0].caption
+    unresolved = copy.deepcopy(refined)
+    unresolved["summary"]["size"]["value"] = None  # an infinite size, as to_json_safe writes it
+    unresolved["tables"]["phases"][0]["size lower limit [nm]"] = 184.8
+    assert "crystallite size > 185 nm" in xrd_figures(unresolved)[0].caption
     empty = {"kind": "xrd", "success": False, "message": "x", "summary": {}, "tables": {}, "series": {},
              "provenance": {}}
     assert xrd_figures(empty) == []

@@ -328,11 +328,16 @@ def xrd_figures(result: Mapping[str, Any]) -> list[FigureSpec]:
     main = names[0] if names else "the first phase"
     fractions = ", ".join(f"{n} {_fmt(_value(summary, f'wt_{n}'), _stderr(summary, f'wt_{n}'), 3)} wt %"
                           for n in names)
+    size = f"{_fmt(_value(summary, 'size'), _stderr(summary, 'size'), 3)} nm"
+    rows = (result.get("tables") or {}).get("phases") or [{}]
+    limit = rows[0].get("size lower limit [nm]")
+    if not math.isfinite(_value(summary, "size")) and limit is not None:
+        size = f"> {limit:.3g} nm (no size broadening resolved)"
     caption = (f"{drawn.mode.capitalize() or 'Refinement'} fit of {series.get('file', 'the scan')}: observed "
                "counts (points), calculated pattern (red line) and background, observed − calculated "
                f"below, reflection positions of each phase as ticks. {main}: a = "
                f"{_fmt(_value(summary, 'lattice_a'), _stderr(summary, 'lattice_a'), 6)} Å, crystallite size "
-               f"{_fmt(_value(summary, 'size'), _stderr(summary, 'size'), 3)} nm, microstrain "
+               f"{size}, microstrain "
                f"{_fmt(_value(summary, 'strain'), _stderr(summary, 'strain'), 2)} %. Phases (Hill–Howard): "
                f"{fractions}. Rwp = {_value(summary, 'rwp'):.2f} %, GOF = {_value(summary, 'gof'):.2f}.")
     if not result.get("success", False):
