@@ -214,7 +214,7 @@ def test_a_real_file_with_several_sweeps():
 
 def test_figures_of_the_drt(synthetic_result):
     specs = drt_figures(synthetic_result)
-    assert [s.name for s in specs] == ["drt_map", "drt_nyquist"]
+    assert [s.name for s in specs] == ["map", "nyquist"]
     drt_map, nyquist = specs
     r_pol = value(synthetic_result, "r_polarisation_first")
     assert "state of charge" in drt_map.caption and f"R_pol = {r_pol:.4g} Ω" in drt_map.caption

@@ -288,12 +288,12 @@ def drt_figures(result: Mapping[str, Any]) -> list[FigureSpec]:
                    f"dashed lines bound the τ regions {', '.join(regions or {}) or 'none'}. "
                    + (f"R_pol = {r_first:.4g} Ω at the first sweep, {r_last:.4g} Ω at the last."
                       if r_first is not None and r_last is not None else ""))
-        specs.append(FigureSpec("drt_map", figure, caption.strip()))
+        specs.append(FigureSpec("map", figure, caption.strip()))
     curves = [c for c in series.get("nyquist") or [] if c.get("frequency")]
     if curves:
         caption = ("Nyquist plots of the first and last sweep: points are the measured impedance, lines the "
                    "DRT model (R∞ + L₀ + ∫γ/(1 + jωτ) d ln τ) fitted to them.")
-        specs.append(FigureSpec("drt_nyquist", _nyquist(curves), caption))
+        specs.append(FigureSpec("nyquist", _nyquist(curves), caption))
     return specs
 
 

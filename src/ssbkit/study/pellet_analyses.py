@@ -91,8 +91,12 @@ def read_input(item: TaskInput, reader: Callable[..., list[Any]]) -> list[Any]:
     try:
         return reader(item.path)
     except InputError as exc:
-        detail = str(exc.detail).replace(str(item.path), item.name)
-        raise InputError(detail, source=item.name, location=exc.location) from None
+        stored = str(item.path)
+        detail = str(exc.detail).replace(stored, item.name)
+        # a source more precise than the file ("<file>: frequency") keeps its precision
+        where = (exc.source or "").replace(stored, item.name).removeprefix(item.name).lstrip(":, ")
+        raise InputError(f"{where}: {detail}" if where else detail, source=item.name,
+                         location=exc.location) from None
 
 
 def thin(n: int, most: int = MAX_POINTS) -> Any:
