@@ -281,7 +281,10 @@ def suggest(word: Any, choices: Iterable[Any], *, list_all: bool = False) -> str
     close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     if close:
         return f" (did you mean {close[0]!r}?)"
-    return f"; known: {', '.join(options) or 'none'}" if list_all else ""
+    if not list_all:
+        return ""
+    more = f" and {len(options) - 10} more" if len(options) > 10 else ""
+    return f"; known: {', '.join(options[:10]) or 'none'}{more}"
 
 
 # -- value checks: (key, value) -> the value, or InputError naming the key --------------------
@@ -319,8 +322,9 @@ def fraction(key: str, value: Any) -> float:
 
 
 def celsius(key: str, value: Any) -> float:
-    number(key, value)
-    return validate.in_range(key, value, -273.15, math.inf, why="above absolute zero")
+    if number(key, value) < -273.15:
+        raise InputError(f"must be ≥ -273.15 °C (absolute zero), got {value!r}", source=key)
+    return float(value)
 
 
 def flag(key: str, value: Any) -> bool:
@@ -406,8 +410,8 @@ class Checker:
             self.fail(location, where, f"{what} must be a table, got {_type_name(raw)}")
         for key in raw:
             if key not in schema:
-                self.fail((*location, key), where, f"unknown key '{prefix}{key}'{suggest(key, schema)}; "
-                          f"known: {', '.join(schema)}")
+                hint = suggest(prefix + key, [prefix + k for k in schema]) or f"; known: {', '.join(schema)}"
+                self.fail((*location, key), where, f"unknown key '{prefix}{key}'{hint}")
         for key, rule in schema.items():
             if rule.required and key not in raw:
                 self.fail(location, where, f"missing required field {prefix}{key!r} ({rule.help})")

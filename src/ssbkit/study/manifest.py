@@ -107,6 +107,10 @@ def _formula(key: str, value: Any) -> str:
     return value
 
 
+def _formulas(key: str, value: Any) -> tuple[str, ...]:
+    return tuple(_formula(f"{key}[{i}]", v) for i, v in enumerate(toml.texts(key, value)))
+
+
 def _ratio(key: str, value: Any) -> str:
     parts = toml.text(key, value).split(":")
     try:
@@ -155,7 +159,7 @@ SCHEMA: Mapping[str, Mapping[str, Key]] = {
     "materials": {
         "id": Key(_ident, "a unique id", required=True),
         "composition": Key(_formula, "a chemical formula", required=True),
-        "precursors": Key(toml.texts, "precursor formulas"),
+        "precursors": Key(_formulas, "precursor formulas"),
         "role": Key(toml.choice("electrolyte", "cathode", "anode", "additive", "mixture"), "role in a cell"),
     },
     "samples": {
@@ -439,11 +443,14 @@ def load_manifest(path: str | os.PathLike[str], *,
     """
     toml_path, shown = _manifest_path(path)
     try:
-        text = toml_path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", source=shown) from None
+        data = toml_path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the manifest: {exc.strerror}", source=shown) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte {exc.start + 1})", source=f"{shown}:{line}") from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -482,8 +489,7 @@ class _Builder:
         fail = self.check.fail
         for key in document:
             if key not in _TOP_LEVEL:
-                fail((key,), "", f"unknown table {key!r}{suggest(key, _TOP_LEVEL)}; "
-                     f"known: {', '.join(_TOP_LEVEL)}")
+                fail((key,), "", f"unknown table {key!r}{suggest(key, _TOP_LEVEL, list_all=True)}")
         if "study" not in document:
             fail((), "", 'no [study] table; a manifest starts with [study] and name = "..."')
         study = StudyInfo(**self.check.table(document["study"], SCHEMA["study"], ("study",), "study"))
@@ -505,7 +511,7 @@ class _Builder:
         for kind, table in given.items():
             if kind not in self.defaults:
                 fail(("settings", kind), "", f"unknown analysis kind {kind!r} in [settings.{kind}]"
-                     f"{suggest(kind, self.defaults)}; known: {', '.join(self.defaults)}")
+                     f"{suggest(kind, self.defaults, list_all=True)}")
             if not isinstance(table, dict):
                 fail(("settings", kind), "", f"settings.{kind} must be a table, written [settings.{kind}]")
             for key in table:
@@ -532,7 +538,7 @@ class _Builder:
         value = row.values.get(key)
         if value is not None and value not in ids[table]:
             self.check.fail((*row.location, key), row.where, f"{key} {value!r} is not a [[{table}]] id"
-                            f"{suggest(value, ids[table])}")
+                            f"{suggest(value, ids[table], list_all=True)}")
 
     def _entity(self, table: str, row: Row, ids: Mapping[str, set[str]]) -> _Entity:
         values = dict(row.values)
@@ -638,12 +644,12 @@ class _Builder:
             fail(at, row.where, f"analysis must be '<kind>:<id>' (e.g. 'conductivity:P1'), got {analysis!r}")
         if kind not in self.defaults:
             fail(at, row.where, f"analysis {analysis!r}: unknown kind {kind!r}"
-                 f"{suggest(kind, self.defaults)}; known: {', '.join(self.defaults)}")
+                 f"{suggest(kind, self.defaults, list_all=True)}")
         feeds = {m.analysis_id: m for m in measurements}
         if analysis not in feeds:
             table = "pellets" if kind in GROUPED_KINDS else "measurements"
             if target not in ids[table]:
-                why = f"{target!r} is not a [[{table}]] id{suggest(target, ids[table])}"
+                why = f"{target!r} is not a [[{table}]] id{suggest(target, ids[table], list_all=True)}"
             elif kind in GROUPED_KINDS:
                 technique = next(t for (t, _), k in _KIND_OF.items() if k == kind)
                 why = f"pellet {target!r} has no {technique} measurement"
