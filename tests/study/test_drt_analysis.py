@@ -179,6 +179,10 @@ def test_a_file_that_is_not_impedance_is_named(tmp_path):
     ({"tau_grid": "1e-6:1e2"}, r"\[settings.drt\] tau_grid"),
     ({"regions": {"ct": [1.0, 0.1]}}, r"\[settings.drt\] regions: ct"),
     ({"order": 3}, r"\[settings.drt\] order"),
+    ({"lam": 0}, r"\[settings.drt\] lam: must be > 0"),
+    ({"lam": "gvc"}, r"\[settings.drt\] lam: must be a number > 0 or one of gcv"),
+    ({"rbf": "gauss"}, r"\[settings.drt\] rbf: unknown RBF"),
+    ({"inductance": "keep"}, r"\[settings.drt\] inductance"),
 ])
 def test_bad_settings_name_the_setting(synthetic_file, settings, match):
     with pytest.raises(InputError, match=match):

@@ -89,6 +89,8 @@ def _tau_grid(value: Any) -> Any:
 
 def _settings(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(settings as given and checked, the options of ``drt_series``, the regions)."""
+    from ssbkit.eis.drt import DATA_MODES, INDUCTANCE_MODES, LAMBDA_METHODS
+    from ssbkit.eis.drt_basis import normalise_rbf
     from ssbkit.eis.drt_series import check_regions
 
     unknown = sorted(set(given) - set(DRT_DEFAULTS))
@@ -96,8 +98,17 @@ def _settings(given: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any],
         raise _error(unknown[0], f"unknown setting; known: {', '.join(DRT_DEFAULTS)}")
     s = {**DRT_DEFAULTS, **given}
     lam = s["lam"]
-    if not isinstance(lam, str):
-        _number("lam", lam)
+    if isinstance(lam, str) and lam not in LAMBDA_METHODS:
+        raise _error("lam", f"must be a number > 0 or one of {', '.join(LAMBDA_METHODS)}; got {lam!r}")
+    if not isinstance(lam, str) and _number("lam", lam) <= 0:
+        raise _error("lam", f"must be > 0, got {lam!r}")
+    for key, choices in (("inductance", INDUCTANCE_MODES), ("data", DATA_MODES)):
+        if s[key] not in choices:
+            raise _error(key, f"must be one of {', '.join(choices)}; got {s[key]!r}")
+    try:
+        normalise_rbf(s["rbf"])
+    except InputError as exc:
+        raise _error("rbf", exc.detail) from None
     for key in ("fwhm_coeff", "peak_prominence", "max_shift_decades"):
         s[key] = _number(key, s[key])
     if s["order"] not in (1, 2) or isinstance(s["order"], bool):
