@@ -98,57 +98,28 @@ def _task_input(measurement: Any, stored: Mapping[str, tuple[str, Path]]) -> Tas
                      sha256=digest, conditions=conditions)
 
 
-def _which_kind(measurement: Any) -> str | None:
-    technique, owner = measurement.technique, measurement.owner_kind
-    if technique == "eis":
-        return "conductivity" if owner == "pellet" else "drt"
-    if technique == "dcpol":
-        return "electronic"
-    if technique == "cycling":
-        return "rate" if str(measurement.conditions.get("protocol", "")).lower() == "rate" else "cycling"
-    return {"pressure": "pressure", "xrd": "xrd", "exsy": "exsy"}.get(technique)
-
-
-def plan_analyses(manifest: Any, stored: Mapping[str, tuple[str, Path]]) -> tuple[list[AnalysisTask],
-                                                                                    dict[str, str]]:
-    """The analyses the manifest asks for, and the ones that cannot be planned (id -> why).
+def plan_analyses(manifest: Any, stored: Mapping[str, tuple[str, Path]]) -> list[AnalysisTask]:
+    """The analyses the manifest asks for, one task each, sorted by id.
 
     ``stored`` maps a measurement id to the digest and stored path of its file.
     """
     kinds = analysis_kinds()
-    groups: dict[tuple[str, str], list[Any]] = {}
+    groups: dict[str, list[Any]] = {}
     for m in manifest.measurements:
-        name = _which_kind(m)
-        if name is None or name not in kinds:
-            continue
-        kind = kinds[name]
-        group = m.owner if kind.grouped else m.id
-        groups.setdefault((name, group), []).append(m)
+        groups.setdefault(m.analysis_id, []).append(m)
     tasks: list[AnalysisTask] = []
-    problems: dict[str, str] = {}
-    cycling_of_cell = {}
-    for m in manifest.measurements:
-        if _which_kind(m) == "cycling":
-            cycling_of_cell.setdefault(m.owner, []).append(m)
-    for (name, group), members in sorted(groups.items()):
+    for analysis_id, members in sorted(groups.items()):
+        name = members[0].analysis_kind
         kind = kinds[name]
         target = members[0].owner
-        analysis_id = f"{name}:{group}"
         extra: dict[str, TaskInput] = {}
-        if name == "pressure":
-            wanted = members[0].conditions.get("cycling")
-            candidates = ([manifest.by_id(wanted)] if wanted else cycling_of_cell.get(target, []))
-            if len(candidates) != 1:
-                problems[analysis_id] = (f"pressure log {members[0].id!r} needs its cycling record: name it "
-                                         f"with cycling = \"<measurement id>\" (cell {target!r} has "
-                                         f"{len(candidates)} cycling records)")
-                continue
-            extra["cycling"] = _task_input(candidates[0], stored)
+        if name == "pressure":  # the manifest has checked that there is exactly one
+            extra["cycling"] = _task_input(manifest.cycling_record(members[0].id), stored)
         tasks.append(AnalysisTask(
             id=analysis_id, kind=name, target=target,
             inputs=tuple(_task_input(m, stored) for m in sorted(members, key=lambda m: m.id)),
             settings=_settings_for(manifest, kind, target), context=manifest.context(target), extra=extra))
-    return tasks, problems
+    return tasks
 
 
 def analysis_key(task: AnalysisTask) -> str:
@@ -308,11 +279,11 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
         try:
             store = ObjectStore(root / ".ssbkit" / "objects")
             stored = _ingest(manifest, db, store)
-            tasks, problems = plan_analyses(manifest, stored)
+            tasks = plan_analyses(manifest, stored)
             keys = {t.id: analysis_key(t) for t in tasks}
             known = db.analysis_keys()
             todo = [t for t in tasks if force or known.get(t.id, ("", ""))[0] != keys[t.id]]
-            removed = db.drop_analyses([t.id for t in tasks] + list(problems))
+            removed = db.drop_analyses([t.id for t in tasks])
             where = scheduler or ("serial" if workers == 1 else f"local dask cluster, {workers} workers")
             run_id = db.start_run(manifest_sha256=hash_file(manifest.path), workers=where, planned=len(tasks))
             by_id = {t.id: t for t in tasks}
@@ -328,11 +299,6 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
                                  settings=task.settings, ssbkit_version=__version__,
                                  duration_s=outcome.get("duration_s"), run_id=run_id)
 
-            for analysis_id, why in problems.items():
-                kind, _, group = analysis_id.partition(":")
-                db.save_analysis(id=analysis_id, kind=kind, target=group, key=hash_value(why),
-                                 status="failed", message=why, result=None, inputs={}, settings={},
-                                 ssbkit_version=__version__, duration_s=None, run_id=run_id)
             for done, (task_id, outcome) in enumerate(_outcomes(todo, workers, scheduler), start=1):
                 save(task_id, outcome)
                 if progress is not None:
@@ -347,7 +313,7 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
                        f"{len(failed)} failed")
             return RunReport(
                 success=True, message=message, study=manifest.study.name, database=_display_url(db.url),
-                workers=where, planned=len(tasks) + len(problems), analysed=analysed,
+                workers=where, planned=len(tasks), analysed=analysed,
                 unchanged=len(tasks) - len(todo), recomputed=tuple(t.id for t in todo), failed=failed,
                 removed=tuple(removed),
                 provenance=make_provenance("ssbkit.study.run_study",
