@@ -353,3 +353,25 @@ def test_bad_arguments_are_refused_naming_them(tmp_path):
     afile.write_text("x")
     with pytest.raises(InputError, match="not a folder"):
         write_example_study(afile)
+
+
+def test_the_xrd_scans_give_back_the_structure_the_milling_dose_set(study):
+    """Rietveld on two scans: the lattice parameter, size and LiCl fraction of the chosen dose
+    trend come back, and the least-milled powder has the larger cell, crystallites and LiCl share."""
+    from ssbkit.io import read_pattern
+    from ssbkit.study.example import _milling_dose_kj_g, grid_structure
+    from ssbkit.xrd.refine import refine
+
+    refined = {}
+    for sample, (frb, bmr) in {"S-F20-B20": (20, 20), "S-F10-B80": (10, 80)}.items():
+        truth = grid_structure(_milling_dose_kj_g(frb, bmr))
+        result = refine(read_pattern(study / f"raw/xrd/{sample}.xy"),
+                        ["Li5.5PS4.5Cl0.8Br0.7", "LiCl", "Li2S"], wavelength="CuKa")
+        assert result.success, result.message
+        main, licl = result.phases[0], result.phases[1]
+        assert main.a.value == pytest.approx(truth["a"], abs=5e-4)
+        assert main.size.value == pytest.approx(truth["size_nm"], rel=0.1)
+        assert licl.weight_fraction.value == pytest.approx(truth["LiCl_wt_pct"], abs=0.5)
+        refined[sample] = (main.a.value, main.size.value, licl.weight_fraction.value)
+    low, high = refined["S-F20-B20"], refined["S-F10-B80"]
+    assert all(x > y for x, y in zip(low, high, strict=True))
