@@ -218,8 +218,11 @@ def _write(target: Path, seed: int, params: ExampleParameters, *, overwrite: boo
     if target.is_dir() and any(target.iterdir()) and not overwrite:
         raise InputError("the folder exists and is not empty (pass overwrite=True to replace its "
                          "study.toml and raw/)", source=target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise InputError(f"cannot write the example study: {exc.strerror or exc}", source=target) from None
     try:
         staging.chmod(0o755)  # mkdtemp's 0700 would become the study folder's
         _Builder(staging, seed, params).build()
