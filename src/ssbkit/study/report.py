@@ -137,8 +137,10 @@ def _model(frame: Any) -> tuple[Any, Any, list[str], str | None]:
     """Correlations and the GP suggestion, when the table has the columns for them."""
     from ssbkit.study.model import correlate, suggest_next
 
-    parameters = [c for c in PROCESS_PARAMETERS.values()
-                  if c in frame.columns and frame[c].notna().all() and frame[c].nunique() > 1]
+    # the samples that were processed (a precursor or reference sample has no milling record)
+    present = [c for c in PROCESS_PARAMETERS.values() if c in frame.columns and frame[c].notna().sum() >= 3]
+    frame = frame.dropna(subset=present) if present else frame
+    parameters = [c for c in present if frame[c].nunique() > 1]
     properties = [c for c in frame.columns if c not in ("sample", "material") and c not in parameters
                   and c not in PROCESS_PARAMETERS.values() and frame[c].notna().sum() >= 3]
     if not parameters or not properties:
