@@ -153,9 +153,22 @@ def _model(frame: Any) -> tuple[Any, Any, list[str], str | None]:
     if len(rows) < 3:
         return correlations, None, parameters, "fewer than 3 samples with σ(25 °C)"
     logs = tuple(c for c in parameters if c.startswith("bmr"))
-    suggestion = suggest_next(rows, parameters=parameters, target=target, maximize=True,
+    suggestion = suggest_next(rows.set_index("sample"), parameters=parameters, target=target, maximize=True,
                               log_parameters=logs, rng=0)
     return correlations, suggestion, parameters, None
+
+
+def _suggestion_text(s: Mapping[str, Any]) -> str:
+    """One sentence a scientist acts on: where to mill next and what the model expects there."""
+    point = ", ".join(f"{k.split(' [')[0]} = {v:.3g}" for k, v in s["next_point"].items())
+    predicted, best = s["predicted"], s["best_measured"]
+    unit = s.get("unit", "")
+    text = (f"Next experiment: {point}; the model predicts {predicted['value']:.3g} ± "
+            f"{predicted['stderr']:.2g} {unit} there (best measured: {s['best_sample']}, "
+            f"{best['value']:.3g} {unit}; expected improvement "
+            f"{s['expected_improvement']['value']:.2g} {unit}; "
+            f"leave-one-out Q² = {s['q_squared']:.2f}).")
+    return f"{text} {s['message']}".strip()
 
 
 class _Writer:
@@ -199,7 +212,7 @@ class _Writer:
         name = f"{_slug(stem)}.csv"
         frame.to_csv(self.folder / "tables" / name, index=False)
         self.tables.append(f"tables/{name}")
-        return (f'<div class=table>{_html_table(frame)}<a href="tables/{html.escape(name)}">CSV</a></div>')
+        return f'<div class=table>{_html_table(frame)}<a href="tables/{html.escape(name)}">CSV</a></div>'
 
 
 def _fmt(value: Any) -> str:
@@ -236,7 +249,7 @@ text-align:right} th{background:#f4f4f4} td:first-child,th:first-child{text-alig
 figure{display:inline-block;vertical-align:top;width:48%;margin:.5em 1%} figure img{width:100%}
 figcaption{font-size:.85em} .prov{color:#777;font-size:.85em;display:block} .note{color:#777;font-size:.85em}
 .banner{background:#fff3cd;border:1px solid #e0c36c;padding:.5em 1em} .bad{background:#f8d7da}
-.ok{color:#176c2e} .off{color:#a12622} #missing{display:none}"""
+.table{overflow-x:auto} .ok{color:#176c2e} .off{color:#a12622} #missing{display:none}"""
 
 # The browser counts the images that did not load; a headless run reads the body's attributes.
 _SCRIPT = """window.addEventListener('load',function(){var imgs=document.images,bad=0;
@@ -326,7 +339,8 @@ def _build(manifest: Any, rows: Mapping[str, Any], runs: list[Mapping[str, Any]]
                     "<span class=ok>✓</span>" if h["within_5_percent"] else "<span class=off>✗</span>")
             cells.append("<tr>" + "".join(f"<td>{x}</td>" for x in (
                 html.escape(h["quantity"]), _fmt(h["paper"]), _fmt(h["ssbkit"]), html.escape(h["unit"]),
-                _fmt(h["deviation_percent"]) + " " + mark, html.escape(h["source"]),
+                ("–" if h["deviation_percent"] is None else f"{h['deviation_percent']:+.2f}") + " " + mark,
+                html.escape(h["source"]),
                 html.escape(h["analysis"] + (f" ({h['note']})" if h["note"] else "")))) + "</tr>")
         parts.append("<table><thead><tr><th>quantity</th><th>paper</th><th>ssbkit</th><th>unit</th>"
                      "<th>deviation [%]</th><th>source</th><th>from</th></tr></thead><tbody>"
@@ -355,7 +369,7 @@ def _build(manifest: Any, rows: Mapping[str, Any], runs: list[Mapping[str, Any]]
                               f"{', '.join(parameters)}: mean and standard deviation, measured samples "
                               "and the suggested next experiment (maximum expected improvement).",
                               "from the process-property table", None))
-        parts.append(f"<p>{html.escape(suggestion.message)}</p>")
+        parts.append(f"<p>{html.escape(_suggestion_text(suggestion_json))}</p>")
     if why:
         parts.append(f"<p class=note>{html.escape(why)}</p>")
 
