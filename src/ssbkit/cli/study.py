@@ -98,6 +98,8 @@ def run_command(directory: Path, workers: int, scheduler: str | None, force: boo
     click.echo(f"{report.study}: {report.message} ({report.workers}; database {report.database})")
     for failure in report.failed:
         click.echo(f"  failed {failure['analysis']}: {failure['message']}")
+    for item in report.incomplete:
+        click.echo(f"  incomplete {item['analysis']}: {item['message']}")
 
 
 @study.command("report")

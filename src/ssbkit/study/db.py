@@ -37,7 +37,7 @@ from typing import Any
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import to_json_safe
 
-__all__ = ["MIGRATIONS", "LabDatabase", "default_url"]
+__all__ = ["MIGRATIONS", "LabDatabase", "default_url", "safe_url"]
 
 
 def _now() -> str:
@@ -51,7 +51,11 @@ def _json(value: Any) -> str:
 def default_url(root: str | Path) -> str:
     """The SQLite URL of a study folder's database (the folder is created)."""
     folder = Path(root) / ".ssbkit"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot make the study's database folder: {exc.strerror or exc}",
+                         source=folder) from None
     return f"sqlite:///{(folder / 'lab.sqlite').resolve()}"
 
 
@@ -113,10 +117,30 @@ def _migration_1(connection: Any) -> None:
     metadata.create_all(connection)
 
 
+def _migration_2(connection: Any) -> None:
+    from sqlalchemy import Column, MetaData, String, Table
+
+    metadata = MetaData()
+    Table("study", metadata, Column("name", String, primary_key=True), Column("root", String, nullable=False),
+          Column("claimed_at", String, nullable=False))
+    metadata.create_all(connection)
+
+
 #: (number, name, function) in the order they are applied; append, never edit.
 MIGRATIONS: tuple[tuple[int, str, Callable[[Any], None]], ...] = (
     (1, "initial schema: blobs, entities, measurements, analyses, runs", _migration_1),
+    (2, "the study a database belongs to", _migration_2),
 )
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses: it holds no password it knows of
+        return url
 
 
 class LabDatabase:
@@ -125,7 +149,7 @@ class LabDatabase:
     >>> import tempfile
     >>> db = LabDatabase(default_url(tempfile.mkdtemp()))
     >>> db.schema_version, db.analysis_rows()
-    (1, {})
+    (2, {})
     """
 
     def __init__(self, url: str) -> None:
@@ -135,7 +159,7 @@ class LabDatabase:
         try:
             self.engine = create_engine(url)
         except Exception as exc:  # a malformed URL or a driver that is not installed
-            raise InputError(f"cannot open the database: {exc}", source=url) from None
+            raise InputError(f"cannot open the database: {_hide(exc, url)}", source=safe_url(url)) from None
         if self.engine.dialect.name == "sqlite":
             @event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -155,16 +179,26 @@ class LabDatabase:
         applied_table = Table("schema_migrations", meta, Column("version", Integer, primary_key=True),
                               Column("name", String, nullable=False),
                               Column("applied_at", String, nullable=False))
+        from sqlalchemy import inspect
+
         try:
             with self.engine.begin() as connection:
+                existing = set(inspect(connection).get_table_names())
+                if existing and "schema_migrations" not in existing:
+                    raise InputError("this database holds other tables and is not an ssbkit lab database; "
+                                     "give the study its own", source=safe_url(self.url))
                 meta.create_all(connection)
                 applied = set(connection.scalars(select(applied_table.c.version)))
+        except InputError:
+            raise
         except Exception as exc:
-            raise InputError(f"cannot open the database: {exc}", source=self.url) from None
+            raise InputError(f"cannot open the database: {_hide(exc, self.url)}",
+                             source=safe_url(self.url)) from None
         known = {number for number, _, _ in MIGRATIONS}
         if applied - known:
             raise InputError(f"the database was written by a newer ssbkit (migrations "
-                             f"{sorted(applied - known)} are unknown here); upgrade ssbkit", source=self.url)
+                             f"{sorted(applied - known)} are unknown here); upgrade ssbkit",
+                             source=safe_url(self.url))
         for number, name, migrate in MIGRATIONS:
             if number in applied:
                 continue
@@ -179,6 +213,31 @@ class LabDatabase:
 
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.max(self._migrations.c.version))) or 0)
+
+    def claim(self, name: str, root: str) -> None:
+        """Mark the database as the study's; refuse one that holds another study.
+
+        A study may be renamed or moved (one of name and folder stays the same); a database
+        already holding a study with another name *and* another folder is someone else's, and
+        a run would replace its samples and drop its analyses.
+        """
+        from sqlalchemy import delete, insert, select
+
+        table = self._study_table()
+        with self.engine.begin() as connection:
+            owner = connection.execute(select(table)).first()
+            if owner is not None and owner.name != name and owner.root != root:
+                raise InputError(f"the database belongs to the study {owner.name!r} in {owner.root}; "
+                                 "give this study its own database (leave [study] database out for "
+                                 "SQLite in DIR/.ssbkit)", source=safe_url(self.url))
+            connection.execute(delete(table))
+            connection.execute(insert(table).values(name=name, root=root, claimed_at=_now()))
+
+    def _study_table(self) -> Any:
+        from sqlalchemy import Column, MetaData, String, Table
+
+        return Table("study", MetaData(), Column("name", String, primary_key=True), Column("root", String),
+                     Column("claimed_at", String))
 
     # -- manifest ---------------------------------------------------------------------------
     def replace_entities(self, rows: Mapping[str, Iterable[Mapping[str, Any]]],
@@ -305,3 +364,15 @@ class LabDatabase:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _hide(exc: BaseException, url: str) -> str:
+    """An exception's text without the URL's password."""
+    from sqlalchemy.engine import make_url
+
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    try:
+        password = make_url(url).password
+    except Exception:
+        return text
+    return text.replace(str(password), "***") if password else text

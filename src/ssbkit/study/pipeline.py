@@ -51,11 +51,16 @@ Progress = Callable[[int, int, str], None]
 class RunReport(Result):
     """What a run did.
 
-    ``analysed`` counts the analyses now stored as done (succeeded), ``recomputed`` names the
-    ones run this time, ``failed`` holds ``{"analysis", "message"}`` for every analysis whose
-    stored state is failed (this run's and earlier ones still failing), ``unchanged`` counts
-    the ones skipped because their key had not changed, ``removed`` the stored analyses the
-    manifest no longer asks for.
+    ``analysed`` counts the analyses now stored as done, ``recomputed`` names the ones run this
+    time, ``incomplete`` holds ``{"analysis", "message"}`` for those that ran but gave no full
+    result (a fit that did not converge, a record without a complete cycle), ``failed`` those
+    whose stored state is failed (this run's and earlier ones still failing), ``unchanged``
+    counts the ones skipped because their key had not changed, ``removed`` the stored analyses
+    the manifest no longer asks for.
+
+    Statuses in the database: ``done``, ``incomplete``, ``failed`` (bad input: tried again
+    only when something it reads changes) and ``error`` (anything else, a bug or a lost
+    worker: tried again by the next run).
     """
 
     study: str
@@ -66,19 +71,35 @@ class RunReport(Result):
     unchanged: int
     recomputed: tuple[str, ...] = field(default_factory=tuple)
     failed: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
+    incomplete: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
     removed: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         return to_json_safe({
             "study": self.study, "database": self.database, "workers": self.workers, "planned": self.planned,
             "analysed": self.analysed, "unchanged": self.unchanged, "recomputed": list(self.recomputed),
-            "failed": [dict(f) for f in self.failed], "removed": list(self.removed),
+            "failed": [dict(f) for f in self.failed], "incomplete": [dict(f) for f in self.incomplete],
+            "removed": list(self.removed),
             "success": self.success, "message": self.message, "provenance": self.provenance})
 
 
 def open_database(manifest: Any) -> LabDatabase:
-    """The study's database: the manifest's URL, else SQLite in ``DIR/.ssbkit``."""
-    return LabDatabase(manifest.study.database or default_url(manifest.root))
+    """The study's database: the manifest's URL (a relative SQLite path is taken from the
+    study folder, not from where the command runs), else SQLite in ``DIR/.ssbkit``."""
+    url = manifest.study.database
+    if not url:
+        return LabDatabase(default_url(manifest.root))
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise InputError(f"[study] database is not a database URL: {url!r}", source=manifest.path) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not Path(parsed.database).is_absolute():
+        url = parsed.set(database=str((manifest.root / parsed.database).resolve())).render_as_string(
+            hide_password=False)
+    return LabDatabase(url)
 
 
 # -- planning -------------------------------------------------------------------------------
@@ -122,15 +143,28 @@ def plan_analyses(manifest: Any, stored: Mapping[str, tuple[str, Path]]) -> list
     return tasks
 
 
+#: Manifest fields that are notes for people: editing them changes no result. Per-entity
+#: ``settings`` reach an analysis through ``task.settings``, already in the key.
+_FREE_TEXT = frozenset({"description", "notes", "date", "instrument", "settings"})
+
+
+def _without_free_text(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_free_text(v) for k, v in value.items() if k not in _FREE_TEXT}
+    return value
+
+
 def analysis_key(task: AnalysisTask) -> str:
-    """What an analysis' answer depends on, hashed: never the stored paths, which are local."""
+    """What an analysis' answer depends on, hashed: never the stored paths, which are local,
+    nor the manifest's free text (descriptions, notes, dates, instrument names)."""
     from ssbkit import __version__
 
     def describe(i: TaskInput) -> dict[str, Any]:
-        return {"measurement": i.measurement, "name": i.name, "sha256": i.sha256, "conditions": i.conditions}
+        return {"measurement": i.measurement, "name": i.name, "sha256": i.sha256,
+                "conditions": _without_free_text(i.conditions)}
 
     return hash_value({"ssbkit": __version__, "kind": task.kind, "target": task.target,
-                       "settings": task.settings, "context": task.context,
+                       "settings": task.settings, "context": _without_free_text(task.context),
                        "inputs": [describe(i) for i in task.inputs],
                        "extra": {k: describe(v) for k, v in sorted(task.extra.items())}})
 
@@ -148,13 +182,13 @@ def execute(task: AnalysisTask) -> dict[str, Any]:
     try:
         with _one_blas_thread():
             result = get_kind(task.kind).run(task)
-        status = "done" if result.get("success", True) else "not converged"
+        status = "done" if result.get("success", True) else "incomplete"
         out = {"status": status, "message": str(result.get("message", "")), "result": to_json_safe(result)}
-    except SSBKitError as exc:
+    except SSBKitError as exc:  # the input is at fault: the same input fails the same way
         out = {"status": "failed", "message": str(exc), "result": None}
-    except Exception as exc:  # keep the study going; the message says where it broke
+    except Exception as exc:  # a bug or the machine (memory): kept, and tried again next run
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        out = {"status": "failed", "result": None,
+        out = {"status": "error", "result": None,
                "message": f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"}
     # readers name the file they read, the stored copy: say the file the manifest names
     for given in (*task.inputs, *task.extra.values()):
@@ -275,14 +309,18 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
     manifest = load_manifest(root)
     root = manifest.root
     with _study_lock(root):
+        if scheduler is not None:
+            _check_scheduler(scheduler)
         db = open_database(manifest)
         try:
+            db.claim(manifest.study.name, str(root))
             store = ObjectStore(root / ".ssbkit" / "objects")
             stored = _ingest(manifest, db, store)
             tasks = plan_analyses(manifest, stored)
             keys = {t.id: analysis_key(t) for t in tasks}
             known = db.analysis_keys()
-            todo = [t for t in tasks if force or known.get(t.id, ("", ""))[0] != keys[t.id]]
+            todo = [t for t in tasks if force or known.get(t.id, ("", ""))[0] != keys[t.id]
+                    or known[t.id][1] == "error"]
             removed = db.drop_analyses([t.id for t in tasks])
             where = scheduler or ("serial" if workers == 1 else f"local dask cluster, {workers} workers")
             run_id = db.start_run(manifest_sha256=hash_file(manifest.path), workers=where, planned=len(tasks))
@@ -304,18 +342,21 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
                 if progress is not None:
                     progress(done, len(todo), task_id)
             rows = db.analysis_rows()
-            failed = tuple({"analysis": i, "message": r["message"]} for i, r in sorted(rows.items())
-                           if r["status"] == "failed")
-            this_run_failed = sum(1 for t in todo if rows[t.id]["status"] == "failed")
+            def listed(*statuses: str) -> tuple[dict[str, str], ...]:
+                return tuple({"analysis": i, "message": r["message"]} for i, r in sorted(rows.items())
+                             if r["status"] in statuses)
+
+            failed, incomplete = listed("failed", "error"), listed("incomplete")
+            this_run_failed = sum(1 for t in todo if rows[t.id]["status"] in ("failed", "error"))
             db.finish_run(run_id, recomputed=len(todo), failed=this_run_failed)
-            analysed = sum(1 for r in rows.values() if r["status"] != "failed")
+            analysed = sum(1 for r in rows.values() if r["status"] == "done")
             message = (f"{len(tasks)} analyses: {len(todo)} recomputed, {len(tasks) - len(todo)} unchanged, "
-                       f"{len(failed)} failed")
+                       f"{len(failed)} failed" + (f", {len(incomplete)} incomplete" if incomplete else ""))
             return RunReport(
                 success=True, message=message, study=manifest.study.name, database=_display_url(db.url),
                 workers=where, planned=len(tasks), analysed=analysed,
                 unchanged=len(tasks) - len(todo), recomputed=tuple(t.id for t in todo), failed=failed,
-                removed=tuple(removed),
+                incomplete=incomplete, removed=tuple(removed),
                 provenance=make_provenance("ssbkit.study.run_study",
                                            settings={"workers": workers, "scheduler": scheduler,
                                                      "force": force},
@@ -326,9 +367,17 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
 
 def _display_url(url: str) -> str:
     """The URL without a password."""
-    from sqlalchemy.engine import make_url
+    from ssbkit.study.db import safe_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return safe_url(url)
+
+
+def _check_scheduler(address: str) -> None:
+    """A Dask scheduler address is ``protocol://host:port`` (checked before anything is run)."""
+    import re
+
+    if not re.fullmatch(r"[a-z]+://[^\s:/]+:\d+/?", address.strip()):
+        raise InputError(f"give the scheduler as tcp://HOST:PORT, got {address!r}", source="--scheduler")
 
 
 def _outcomes(tasks: list[AnalysisTask], workers: int, scheduler: str | None) -> Iterator[tuple[str, dict]]:
@@ -358,13 +407,15 @@ def _dask_outcomes(tasks: list[AnalysisTask], workers: int,
             try:
                 client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
-                raise InputError(f"cannot reach the Dask scheduler: {exc}", source=scheduler) from None
+                raise InputError(f"cannot reach the Dask scheduler {scheduler}: {exc}",
+                                 source="--scheduler") from None
     except InputError:
         raise
     except Exception as exc:
         if cluster is not None:
             cluster.close()
-        raise InputError(f"cannot start Dask: {exc}", source="--workers") from None
+        option = "--scheduler" if scheduler else "--workers"
+        raise InputError(f"cannot start Dask: {exc}", source=option) from None
     try:
         futures = {client.submit(execute, task, pure=False): task.id for task in tasks}
         for future in as_completed(futures):
@@ -372,7 +423,7 @@ def _dask_outcomes(tasks: list[AnalysisTask], workers: int,
             try:
                 outcome = future.result()
             except Exception as exc:  # a worker died under the task (memory, a crash)
-                outcome = {"status": "failed", "result": None, "duration_s": None,
+                outcome = {"status": "error", "result": None, "duration_s": None,
                            "message": f"the Dask worker failed: {type(exc).__name__}: {exc}"}
             yield task_id, outcome
     finally:

@@ -67,6 +67,11 @@ class ObjectStore:
                     out.write(block)
                 out.flush()
                 os.fsync(out.fileno())
+            # mkstemp makes 0600; a stored copy is as readable as any file here (workers of a
+            # cluster may run as another user on the shared file system)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             name = "sha256:" + digest.hexdigest()
             target = self.path_for(name, source.suffix)
             if target.exists():
