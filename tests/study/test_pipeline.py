@@ -169,3 +169,69 @@ def test_a_run_killed_part_way_loses_nothing_and_the_next_run_finishes(example_s
     xrd = [json.loads(r[1])["summary"]["lattice_a"]["value"] for i, r in _results(example_study).items()
            if i.startswith("xrd:")]
     assert np.ptp(xrd) == 0.0  # the same file gives the same answer in every analysis
+
+
+def test_editing_free_text_recomputes_nothing(example_study):
+    run_study(example_study)
+    manifest = example_study / "study.toml"
+    text = manifest.read_text().replace('id = "S-F10-B80"\n', 'id = "S-F10-B80"\ndescription = "batch 2"\n',
+                                        1)
+    manifest.write_text(text.replace('id = "dcpol"\n', 'id = "dcpol"\nnotes = "left overnight"\n', 1))
+    assert run_study(example_study).recomputed == ()
+
+
+def test_a_database_holding_another_study_is_refused(example_study, tmp_path):
+    import shutil
+
+    shared = tmp_path / "shared.sqlite"
+    other = tmp_path / "other"
+    shutil.copytree(example_study.parent, other)
+    for study, name in ((example_study, "first"), (other / "study", "second")):
+        manifest = study / "study.toml"
+        text = manifest.read_text().replace("[study]\n", f'[study]\ndatabase = "sqlite:///{shared}"\n', 1)
+        manifest.write_text(text.replace('name = "Example files', f'name = "{name}: Example files', 1))
+    run_study(example_study)
+    with pytest.raises(InputError, match="belongs to the study"):
+        run_study(other / "study")
+    assert run_study(example_study).recomputed == ()  # the first study's results are untouched
+
+
+def test_a_database_that_is_not_ssbkit_s_is_refused(example_study, tmp_path):
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as c:
+        c.execute("CREATE TABLE samples (name TEXT)")
+    manifest = example_study / "study.toml"
+    manifest.write_text(manifest.read_text().replace("[study]\n", f'[study]\ndatabase = "sqlite:///{foreign}"\n'))
+    with pytest.raises(InputError, match="not an ssbkit lab database"):
+        run_study(example_study)
+    with sqlite3.connect(foreign) as c:
+        assert [r[0] for r in c.execute("SELECT name FROM sqlite_master")] == ["samples"]
+
+
+def test_an_error_that_is_not_the_input_s_is_tried_again(example_study, monkeypatch):
+    import dataclasses
+
+    from ssbkit.study import kinds
+
+    real = kinds.get_kind
+
+    def out_of_memory(task):
+        raise MemoryError("the worker ran out of memory")
+
+    def flaky(name):
+        kind = real(name)
+        return dataclasses.replace(kind, run=out_of_memory) if name == "exsy" else kind
+
+    monkeypatch.setattr(kinds, "get_kind", flaky)
+    first = run_study(example_study)
+    assert [f["analysis"] for f in first.failed] == ["exsy:exsy"]
+    assert "MemoryError" in first.failed[0]["message"]
+    monkeypatch.setattr(kinds, "get_kind", real)
+    second = run_study(example_study)
+    assert second.recomputed == ("exsy:exsy",) and second.failed == ()
+
+
+def test_a_scheduler_address_is_checked_before_anything_runs(example_study):
+    with pytest.raises(InputError, match="--scheduler"):
+        run_study(example_study, scheduler="not-an-address")
+    assert not (example_study / ".ssbkit" / "lab.sqlite").exists()

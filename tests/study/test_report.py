@@ -66,11 +66,6 @@ def test_a_study_that_was_never_run_has_no_report(example_study, tmp_path):
     assert not (tmp_path / "report").exists()
 
 
-def test_a_report_may_not_overwrite_the_study(analysed):
-    with pytest.raises(InputError, match="overwrite"):
-        write_report(analysed, analysed)
-
-
 def _chromium():
     for name in ("chromium", "chromium-browser"):
         path = shutil.which(name)
@@ -103,3 +98,39 @@ def test_the_report_opens_in_a_headless_browser_with_no_missing_image(analysed, 
     # negative control: the same check sees an image that is gone
     next((out / "figures").glob("*.png")).unlink()
     assert _images_in_browser(chromium, out / "index.html") == (images, 1)
+
+
+@pytest.mark.parametrize("where", ["study", "parent", "store", "data", "foreign"])
+def test_a_report_never_replaces_the_study_its_files_or_a_folder_that_is_not_a_report(analysed, where):
+    target = {"study": analysed, "parent": analysed.parent, "store": analysed / ".ssbkit",
+              "data": analysed.parent / "data", "foreign": analysed.parent / "notes"}[where]
+    if where == "foreign":
+        target.mkdir()
+        (target / "lab-notebook.txt").write_text("mine")
+    before = sorted(p.relative_to(analysed.parent) for p in analysed.parent.rglob("*"))
+    with pytest.raises(InputError, match="--out"):
+        write_report(analysed, target, formats=("png",))
+    assert sorted(p.relative_to(analysed.parent) for p in analysed.parent.rglob("*")) == before
+
+
+def test_a_report_of_a_changed_study_says_which_analyses_are_out_of_date(analysed, tmp_path):
+    manifest = analysed / "study.toml"
+    manifest.write_text(manifest.read_text().replace("thickness_mm = 0.85", "thickness_mm = 1.70"))
+    write_report(analysed, tmp_path / "report", formats=("png",))
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert data["out_of_date"] == ["conductivity:P-F10-B80", "electronic:P-F10-B80"]
+    assert data["never_run"] == []
+    sigma = next(h for h in data["headline"] if h["field"] == "sigma_25C")
+    assert sigma["up_to_date"] is False
+    assert data["analyses"]["xrd:xrd"]["up_to_date"] is True
+    assert "out of date" in (tmp_path / "report" / "index.html").read_text()
+    # after a run the report is current again
+    run_study(analysed)
+    write_report(analysed, tmp_path / "report", formats=("png",))
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert data["out_of_date"] == [] and all(h["up_to_date"] for h in data["headline"])
+
+
+def test_no_figure_format_is_an_input_error(analysed, tmp_path):
+    with pytest.raises(InputError, match="--format"):
+        write_report(analysed, tmp_path / "report", formats=())

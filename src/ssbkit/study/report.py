@@ -33,7 +33,8 @@ from typing import Any
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Result, make_provenance, to_json_safe
 
-__all__ = ["ReportResult", "headline_rows", "process_property_frame", "write_report"]
+__all__ = ["GENERATOR", "ReportResult", "headline_rows", "out_of_date", "process_property_frame",
+           "write_report"]
 
 #: The process parameters taken from a sample's milling and sintering tables.
 PROCESS_PARAMETERS = {("milling", "frb_percent"): "frb [%]", ("milling", "bmr"): "bmr [1]",
@@ -72,8 +73,10 @@ def _quantity(summary: Mapping[str, Any], field: str) -> tuple[float | None, str
     return float(entry["value"]), entry.get("unit")
 
 
-def headline_rows(manifest: Any, rows: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The manifest's ``[[headline]]`` numbers with what the stored analyses give."""
+def headline_rows(manifest: Any, rows: Mapping[str, Mapping[str, Any]],
+                  stale: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The manifest's ``[[headline]]`` numbers with what the stored analyses give
+    (``up_to_date`` is False where the analysis no longer matches the manifest and files)."""
     from ssbkit.core.units import convert
 
     out = []
@@ -95,7 +98,7 @@ def headline_rows(manifest: Any, rows: Mapping[str, Mapping[str, Any]]) -> list[
                     "deviation_percent": deviation,
                     "within_5_percent": None if deviation is None else abs(deviation) <= 5.0,
                     "source": f.get("source", ""), "analysis": f["analysis"], "field": f["field"],
-                    "note": note})
+                    "up_to_date": f["analysis"] not in stale, "note": note})
     return out
 
 
@@ -260,9 +263,51 @@ if(bad){var m=document.getElementById('missing');m.textContent=bad+' figure(s) f
 m.style.display='block';}});"""
 
 
+#: Written into results.json: a folder holding it is a report, which a new report may replace.
+GENERATOR = "ssbkit study report"
+
+
+def out_of_date(manifest: Any, rows: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """The stored analyses whose key no longer matches the manifest and files (or that the
+    manifest no longer asks for), and the analyses the manifest asks for that were never run."""
+    from ssbkit.core.results import hash_file
+    from ssbkit.study.pipeline import analysis_key, plan_analyses
+
+    stored = {m.id: (hash_file(m.file), m.file) for m in manifest.measurements}
+    keys = {t.id: analysis_key(t) for t in plan_analyses(manifest, stored)}
+    stale = sorted(i for i, r in rows.items() if keys.get(i) != r["key"])
+    return stale, sorted(set(keys) - set(rows))
+
+
+def _check_out(out: Path, manifest: Any) -> None:
+    """Refuse a report folder whose replacement would delete the study's files or anyone else's."""
+    root = manifest.root
+    protected = [root, manifest.path, root / ".ssbkit", *(m.file for m in manifest.measurements)]
+    for path in protected:
+        path = Path(path).resolve()
+        if out == path or out in path.parents:
+            raise InputError(f"the report would replace {path}, part of the study; choose another folder",
+                             source="--out")
+    if root / ".ssbkit" in out.parents or root / "raw" in out.parents:
+        raise InputError("the report would go inside the study's stored or raw files; choose another folder",
+                         source="--out")
+    if out.exists():
+        if not out.is_dir():
+            raise InputError("exists and is not a folder", source="--out")
+        if any(out.iterdir()):
+            try:
+                previous = json.loads((out / "results.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                previous = {}
+            if not isinstance(previous, dict) or previous.get("generator") != GENERATOR:
+                raise InputError(f"{out} holds files that are not an ssbkit report; a report replaces its "
+                                 "folder whole, so give an empty or new folder", source="--out")
+
+
 def write_report(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
                  formats: tuple[str, ...] = ("png", "svg")) -> ReportResult:
-    """Write the report of the study in ``root`` to the folder ``out`` (replaced whole)."""
+    """Write the report of the study in ``root`` to the folder ``out`` (replaced whole; a
+    folder that is not an earlier report, or that holds the study's files, is refused)."""
     import matplotlib
 
     from ssbkit.study.kinds import analysis_kinds
@@ -270,6 +315,8 @@ def write_report(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     from ssbkit.study.pipeline import _display_url, open_database
 
     matplotlib.use("Agg", force=False)
+    if not formats:
+        raise InputError("give at least one figure format: png and/or svg", source="--format")
     for fmt in formats:
         if fmt not in ("png", "svg"):
             raise InputError(f"unknown figure format {fmt!r}; use png and/or svg", source="--format")
@@ -284,8 +331,7 @@ def write_report(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     if not rows:
         raise InputError("the study has no analyses yet: run `ssbkit study run` first", source=manifest.root)
     out = Path(out).resolve()
-    if out == manifest.root or manifest.root in out.parents and out.parts[len(manifest.root.parts)] == "raw":
-        raise InputError("the report would overwrite the study's files; choose another folder", source=out)
+    _check_out(out, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -319,18 +365,28 @@ def _build(manifest: Any, rows: Mapping[str, Any], runs: list[Mapping[str, Any]]
     names = {m.id: str(m.fields["file"]) for m in manifest.measurements}
     parts: list[str] = []
     study = manifest.study
-    last_run = runs[-1] if runs else {}
+    finished = [r for r in runs if r.get("finished_at")]
+    last_run = finished[-1] if finished else {}
+    stale, never_run = out_of_date(manifest, rows)
     parts.append(f"<h1>{html.escape(study.name)}</h1><p>{html.escape(study.description or '')}</p>")
     if study.simulated:
         parts.append("<p class=banner>Every raw file of this study was simulated by ssbkit's own forward "
                      "models, with parameters taken from the published studies; the numbers show that ssbkit "
                      "recovers them from the files, not new measurements.</p>")
     parts.append("<p id=missing class='banner bad'></p>")
+    if stale or never_run:
+        parts.append("<p class='banner bad'>The manifest or raw files changed since the last run: "
+                     + (f"{len(stale)} analyses are out of date ({html.escape(', '.join(stale))})"
+                        if stale else "")
+                     + ("; " if stale and never_run else "")
+                     + (f"{len(never_run)} were never run ({html.escape(', '.join(never_run))})"
+                        if never_run else "")
+                     + ". Run <code>ssbkit study run</code> and report again.</p>")
     parts.append(f"<p class=note>ssbkit {html.escape(__version__)} · database {html.escape(url)} · last run "
                  f"{html.escape(str(last_run.get('finished_at') or last_run.get('started_at') or '–'))} "
                  f"({html.escape(str(last_run.get('workers', '')))})</p>")
 
-    headline = headline_rows(manifest, rows)
+    headline = headline_rows(manifest, rows, frozenset(stale))
     if headline:
         parts.append("<h2>Headline numbers: paper against ssbkit</h2>")
         cells = []
@@ -341,7 +397,8 @@ def _build(manifest: Any, rows: Mapping[str, Any], runs: list[Mapping[str, Any]]
                 html.escape(h["quantity"]), _fmt(h["paper"]), _fmt(h["ssbkit"]), html.escape(h["unit"]),
                 ("–" if h["deviation_percent"] is None else f"{h['deviation_percent']:+.2f}") + " " + mark,
                 html.escape(h["source"]),
-                html.escape(h["analysis"] + (f" ({h['note']})" if h["note"] else "")))) + "</tr>")
+                html.escape(h["analysis"] + (f" ({h['note']})" if h["note"] else "")
+                            + ("" if h["up_to_date"] else " (out of date)")))) + "</tr>")
         parts.append("<table><thead><tr><th>quantity</th><th>paper</th><th>ssbkit</th><th>unit</th>"
                      "<th>deviation [%]</th><th>source</th><th>from</th></tr></thead><tbody>"
                      + "".join(cells) + "</tbody></table>")
@@ -384,8 +441,10 @@ def _build(manifest: Any, rows: Mapping[str, Any], runs: list[Mapping[str, Any]]
             analyses_json[row["id"]] = {"kind": row["kind"], "target": row["target"], "status": row["status"],
                                         "message": row["message"],
                                         "summary": (result or {}).get("summary", {}),
-                                        "inputs": row["inputs"], "ssbkit_version": row["ssbkit_version"]}
-            parts.append(f"<h3>{html.escape(row['id'])}</h3>")
+                                        "inputs": row["inputs"], "ssbkit_version": row["ssbkit_version"],
+                                        "up_to_date": row["id"] not in stale}
+            parts.append(f"<h3>{html.escape(row['id'])}"
+                         + (" <span class=off>(out of date)</span>" if row["id"] in stale else "") + "</h3>")
             if row["status"] == "failed" or result is None:
                 parts.append(f"<p class='banner bad'>failed: {html.escape(row['message'])}</p>")
                 continue
@@ -412,7 +471,8 @@ def _build(manifest: Any, rows: Mapping[str, Any], runs: list[Mapping[str, Any]]
                 f"<title>{html.escape(study.name)} — ssbkit report</title><style>{_STYLE}</style>"
                 f"<script>{_SCRIPT}</script></head><body>{''.join(parts)}</body></html>")
     (folder / "index.html").write_text(document, encoding="utf-8")
-    results = {"study": {"name": study.name, "description": study.description, "simulated": study.simulated},
+    results = {"generator": GENERATOR, "out_of_date": stale, "never_run": never_run,
+               "study": {"name": study.name, "description": study.description, "simulated": study.simulated},
                "run": to_json_safe(dict(last_run)) if last_run else None, "database": url,
                "headline": headline, "process_property": to_json_safe(frame.to_dict("records")),
                "correlations": correlations_json, "suggestion": suggestion_json, "analyses": analyses_json,
