@@ -325,3 +325,65 @@ def test_a_table_without_a_conductivity_column_is_refused_naming_its_columns(tmp
     table.write_text("temperature [K],resistance [Ohm]\n300,10\n320,8\n")
     with pytest.raises(InputError, match="conductivity.*'resistance \\[Ohm\\]'"):
         arrhenius_from_table(table)
+
+
+# -- regressions ---------------------------------------------------------------------------
+
+def test_a_noise_free_point_does_not_overflow_or_tilt_the_weighted_line():
+    """Regression: a resistor spectrum fitted to 1e-16 gave one σ a weight 1e32 times the others'
+    and math.exp overflowed (the study's series with a 10 Ohm resistor at 25 °C)."""
+    t = [253.15, 273.15, 298.15, 323.15, 353.15]
+    sigma = [0.0022565275331340832, 0.005358698068634203, 0.010313240312354817, 0.02850615242846837,
+             0.0611813441585454]
+    err = [1.9782430044243806e-06, 3.753811780267806e-06, 1.6793911850190606e-19, 1.947999692511677e-05,
+           5.2108083352252715e-05]
+    r = arrhenius(t, sigma, stderr=err)
+    assert r.success and "floor" in r.message
+    assert 0.2 < r.activation_energy.value < 0.35 and math.isfinite(r.prefactor.value)
+    # With one weight overwhelming, the line goes through that point and the others set the slope:
+    # the weighted least-squares slope about the fixed point, in closed form.
+    x, y, w = 1 / np.array(t), np.log(np.array(sigma) * t), (np.array(sigma) / np.array(err)) ** 2
+    others = np.arange(5) != 2
+    dx, dy = x[others] - x[2], y[others] - y[2]
+    slope = np.sum(w[others] * dx * dy) / np.sum(w[others] * dx**2)
+    assert r.activation_energy.value == pytest.approx(-slope * K_B, rel=1e-6)
+
+
+def test_exact_data_with_one_exact_error_give_ea_back_to_rounding():
+    """Regression: Σw·(1/T − x̄)·y lost the slope to rounding once one weight dwarfed the rest
+    (0.3179 eV instead of 0.32)."""
+    sigma = sigma_t_form(T, 0.32, 3e5)
+    err = 0.03 * sigma
+    err[2] = 1e-17 * sigma[2]
+    assert arrhenius(T, sigma, stderr=err).activation_energy.value == pytest.approx(0.32, abs=1e-9)
+
+
+def test_a_line_too_steep_for_floats_is_a_failed_result_not_an_exception(tmp_path):
+    """Regression: exp(ln A) raised OverflowError (an 'internal error' on the command line)."""
+    from click.testing import CliRunner
+
+    from ssbkit.cli.main import cli
+
+    r = arrhenius([300.0, 300.0000001], [1e-3, 1e-2])
+    assert not r.success and "no usable Arrhenius line" in r.message
+    assert assert_single_json_document(r.to_json())["prefactor"]["value"] is None
+    table = tmp_path / "steep.csv"
+    table.write_text("temperature [K],conductivity [S/cm]\n300,1e-3\n300.0000001,1e-2\n")
+    out = CliRunner().invoke(cli, ["eis", "arrhenius", "--table", str(table), "--json"], prog_name="ssbkit")
+    assert out.exit_code in (0, 1) and "internal error" not in out.output
+    assert assert_single_json_document(out.stdout)["success"] is False
+    # negative control: a sane line through the same two temperatures' neighbourhood succeeds
+    assert arrhenius([300.0, 320.0], [1e-3, 2e-3]).success
+
+
+def test_an_exact_conductivity_keeps_the_others_weighted():
+    """A zero standard error (an exact σ) is raised to the floor instead of unweighting the fit."""
+    g = PelletGeometry.from_diameter(10.0, 1.0)
+    sigma = noisy(np.random.default_rng(4))
+    resistance = 0.1 / (sigma * math.pi * 0.25)
+    results = [ionic_conductivity(Estimate(r, 0.03 * r, "Ohm"), g, temperature_K=t)
+               for r, t in zip(resistance, T, strict=True)]
+    results[1] = ionic_conductivity(Estimate(resistance[1], 0.0, "Ohm"), g, temperature_K=T[1])
+    fit = arrhenius_from_conductivities(results)
+    assert fit.weighted and fit.success and "raised" in fit.message
+    assert fit.conductivity_stderr[1] == pytest.approx(1e-9 * fit.conductivity[1])

@@ -587,3 +587,23 @@ def test_eisfitpython_activation_energy(eisfit_series):
     slope = np.polyfit(1 / t_k, np.log(sigma * t_k), 1)[0]
     assert fit.activation_energy.value == pytest.approx(-slope * 8.617333262e-5, rel=1e-9)
     assert fit.activation_energy.value == pytest.approx(0.5869, abs=0.02)  # the paper's value
+
+
+def test_a_point_at_the_origin_is_refused_by_relative_weights_and_fitted_with_unit_weights():
+    """Regression: a zero reading divided the residuals by |Z| = 0 (SVD failure, RuntimeWarnings)."""
+    circuit, truth = RANDLES
+    s = simulate_spectrum(circuit, truth, F)
+    z = s.impedance.copy()
+    z[10] = 0.0
+    shorted = Spectrum(s.frequency, z, source="raw/eis/x.csv")
+    for weights in ("modulus", "proportional"):
+        with pytest.raises(InputError, match=r"^raw/eis/x\.csv: \|Z\| = 0 at 1 point\(s\) .*weights='unit'"):
+            fit_circuit(shorted, circuit, weights=weights)
+    masked = fit_circuit(Spectrum(s.frequency, z, np.arange(F.size) != 10, source="raw/eis/x.csv"), circuit)
+    assert masked.success
+    for name, value in truth.items():
+        assert masked.parameters[name].value == pytest.approx(value, rel=1e-6), name
+    # unit weights can take the point (as data: it pulls the fit off the truth), guessed start or given
+    for initial in (None, truth):
+        unit = fit_circuit(shorted, circuit, initial=initial, weights="unit")
+        assert unit.success and math.isfinite(unit.reduced_chi_square)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from ssbkit.core.errors import InputError
 from ssbkit.eis import ELEMENTS, Spectrum, parse_circuit, simulate_spectrum
 from ssbkit.eis.fit import fit_circuit
 from ssbkit.eis.guess import Process, find_processes, guess_candidates, guess_parameters
@@ -198,3 +199,23 @@ def test_arcs_are_not_relabelled_when_one_of_them_is_held():
     fit = fit_circuit(simulate_spectrum(TWO_RC, truth, F), TWO_RC, fixed={"C2": 1e-8})
     for name, value in truth.items():
         assert fit.parameters[name].value == pytest.approx(value, rel=1e-6), name
+
+
+# -- regressions -------------------------------------------------------------------------------
+
+def test_a_spectrum_zero_everywhere_is_an_input_error_naming_its_source():
+    """Regression: 1/|Z| of an all-zero sweep raised ValueError (and RuntimeWarnings)."""
+    dead = Spectrum(F, np.zeros(F.size, complex), source="raw/eis/shorted.csv")
+    for call in (lambda: find_processes(dead), lambda: guess_parameters(dead, "R0-CPE1"),
+                 lambda: fit_circuit(dead, "R0-CPE1")):
+        with pytest.raises(InputError, match=r"^raw/eis/shorted\.csv: the impedance is zero everywhere"):
+            call()
+
+
+def test_a_point_at_the_origin_is_left_out_of_the_description():
+    s = two_rc(100.0, 1e-6, 1000.0, 1e-3)
+    z = s.impedance.copy()
+    z[40] = 0.0  # one dropped reading
+    fast, slow = find_processes(Spectrum(s.frequency, z))
+    assert fast.resistance == pytest.approx(100.0, rel=0.05)
+    assert slow.resistance == pytest.approx(1000.0, rel=0.05)

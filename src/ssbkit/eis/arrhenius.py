@@ -10,12 +10,17 @@ Because ln(σT) = ln σ + ln T, the two Ea differ by k_B times the least-squares
 ln T against 1/T, which is close to k_B·T̄ (0.026 eV near room temperature, 0.038 eV at 440 K).
 
 The fit is a straight line y = ln A − (Ea/k_B)·(1/T), with y = ln(σT) or ln σ, by least squares:
-unweighted, or weighted by (σ/δσ)² when standard errors are given. Parameter standard errors
+unweighted, or weighted by (σ/δσ)² when standard errors are given (a standard error below
+``RELATIVE_STDERR_FLOOR`` of its σ is raised to that floor: a noise-free spectrum gives a
+resistance known to 1e-16, whose weight, 1e32 times the others', would leave the line to
+rounding error; the message says when the floor was used). Parameter standard errors
 come from the covariance scaled by the residual variance (as most published Arrhenius reports
 do), or, with ``absolute_sigma=True``, from the given errors alone. The extrapolated σ at
 25 °C (298.15 K, stated in the result) carries an interval from the t distribution with n − 2
 degrees of freedom. A two-parameter line is a few lines of linear algebra, written out here so
-that every number in the report can be traced.
+that every number in the report can be traced. A line so steep that its prefactor exp(ln A)
+overflows a float (Ea of tens of eV: temperatures a hair apart, or not in kelvin) is returned
+with ``success=False`` and a message, not an exception.
 
 Examples
 --------
@@ -42,13 +47,15 @@ from ssbkit.core.results import Estimate, Result, make_provenance
 from ssbkit.core.units import BOLTZMANN_EV, convert, dimension_of
 from ssbkit.core.validate import finite_array, in_range, one_of
 
-__all__ = ["ArrheniusResult", "arrhenius", "arrhenius_from_conductivities", "arrhenius_from_table"]
+__all__ = ["RELATIVE_STDERR_FLOOR", "ArrheniusResult", "arrhenius", "arrhenius_from_conductivities",
+           "arrhenius_from_table"]
 
 FORMS = {
     "sigmaT": ("σT = A·exp(−Ea/(k_B·T))", "S·K/cm"),
     "sigma": ("σ = σ0·exp(−Ea/(k_B·T))", "S/cm"),
 }
 ROOM_TEMPERATURE_K = 298.15
+RELATIVE_STDERR_FLOOR = 1e-9
 _LOOKS_LIKE_CELSIUS_K = 150.0
 
 
@@ -125,6 +132,14 @@ def _quantile(confidence: float, dof: int, absolute: bool) -> float:
     return float(stats.norm.ppf(level)) if absolute else float(stats.t.ppf(level, dof))
 
 
+def _exp(x: float) -> float:
+    """exp(x), infinite where it overflows a float (the caller reports it)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 def arrhenius(
     temperature_K: Any,
     conductivity_S_cm: Any,
@@ -185,6 +200,9 @@ def arrhenius(
                              source="stderr")
     else:
         err = None
+    floored = err is not None and bool((err < RELATIVE_STDERR_FLOOR * sigma).any())
+    if floored:
+        err = np.maximum(err, RELATIVE_STDERR_FLOOR * sigma)
     if absolute_sigma and err is None:
         raise InputError("absolute_sigma needs stderr", source="absolute_sigma")
     confidence = in_range("confidence", confidence, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
@@ -199,8 +217,9 @@ def arrhenius(
     x_mean = float(np.sum(w * x) / np.sum(w))
     xc = x - x_mean
     sxx = float(np.sum(w * xc**2))
-    slope = float(np.sum(w * xc * y)) / sxx
     level = float(np.sum(w * y) / np.sum(w))
+    # y centred too: Σw·xc is zero only to rounding, and times a heavy weight's y it is not small
+    slope = float(np.sum(w * xc * (y - level))) / sxx
     ln_a = level - slope * x_mean
     residual = y - (level + slope * xc)
     dof = t.size - 2
@@ -219,23 +238,31 @@ def arrhenius(
 
     ea = Estimate(-slope * BOLTZMANN_EV, math.sqrt(cov[0, 0]) * BOLTZMANN_EV, "eV")
     prefactor_unit = FORMS[form][1]
-    prefactor = Estimate(math.exp(ln_a), math.exp(ln_a) * math.sqrt(cov[1, 1]), prefactor_unit)
+    prefactor = Estimate(_exp(ln_a), _exp(ln_a) * math.sqrt(cov[1, 1]), prefactor_unit)
     x0 = 1.0 / t_ref
     y0 = ln_a + slope * x0
-    se0 = math.sqrt(x0 * x0 * cov[0, 0] + 2 * x0 * cov[0, 1] + cov[1, 1])
+    se0 = math.sqrt(max(x0 * x0 * cov[0, 0] + 2 * x0 * cov[0, 1] + cov[1, 1], 0.0))
     scale = 1.0 / t_ref if form == "sigmaT" else 1.0
-    at_ref = Estimate(math.exp(y0) * scale, math.exp(y0) * scale * se0, "S/cm")
+    at_ref = Estimate(_exp(y0) * scale, _exp(y0) * scale * se0, "S/cm")
     if math.isfinite(se0):
         q = _quantile(confidence, dof, absolute_sigma)
-        low, high = math.exp(y0 - q * se0) * scale, math.exp(y0 + q * se0) * scale
+        low, high = _exp(y0 - q * se0) * scale, _exp(y0 + q * se0) * scale
     else:
         low = high = math.nan
     mean_t = float(np.mean(t))
-    message = ""
+    notes = []
     if dof == 0 and not absolute_sigma:
-        message = "two temperatures fit the line exactly: no standard errors"
+        notes.append("two temperatures fit the line exactly: no standard errors")
+    if floored:
+        notes.append(f"standard errors below {RELATIVE_STDERR_FLOOR:g} of σ raised to that floor")
+    success = math.isfinite(slope) and math.isfinite(ln_a) and math.isfinite(prefactor.value) \
+        and math.isfinite(at_ref.value)
+    if not success:
+        notes.append(f"no usable Arrhenius line: Ea = {-slope * BOLTZMANN_EV:.4g} eV and ln A = {ln_a:.4g} "
+                     f"give a prefactor or a σ({t_ref:g} K) beyond floating point (are the temperatures "
+                     f"{t.min():.10g}–{t.max():.10g} K right?)")
     return ArrheniusResult(
-        message=message,
+        success=success, message="; ".join(notes),
         form=form, equation=FORMS[form][0], activation_energy=ea, prefactor=prefactor,
         ln_prefactor=Estimate(float(ln_a), math.sqrt(cov[1, 1])), r_squared=float(r_squared),
         reference_temperature_K=t_ref, conductivity_at_reference=at_ref,
@@ -258,8 +285,9 @@ def arrhenius_from_conductivities(results: Sequence[Any], *, form: str = "sigmaT
     """``arrhenius`` of conductivity results (anything with ``.conductivity``, an Estimate in a
     conductivity unit, and ``.temperature_K``).
 
-    Weighted by their standard errors when ``weighted`` and every one is known and > 0;
-    otherwise unweighted, and the result's message says so.
+    Weighted by their standard errors when ``weighted`` and every one is known (finite; an exact
+    zero is raised to the floor, see ``arrhenius``); otherwise unweighted, and the result's
+    message says so.
 
     >>> from ssbkit.eis.conductivity import PelletGeometry, ionic_conductivity
     >>> g = PelletGeometry.from_diameter(8.0, 2.1)
@@ -288,12 +316,15 @@ def arrhenius_from_conductivities(results: Sequence[Any], *, form: str = "sigmaT
         temperatures.append(temperature)
         values.append(sigma.value)
         errors.append(sigma.stderr)
-    usable = weighted and all(math.isfinite(e) and e > 0 for e in errors)
+    usable = weighted and all(math.isfinite(e) and e >= 0 for e in errors)
+    note = "" if usable or not weighted else "unweighted: not every conductivity has a standard error"
+    if usable and any(e == 0 for e in errors):
+        # ``arrhenius`` refuses a zero it is given; an exact conductivity here gets the floor
+        errors = [max(e, RELATIVE_STDERR_FLOOR * abs(v)) for e, v in zip(errors, values, strict=True)]
+        note = f"zero standard errors raised to {RELATIVE_STDERR_FLOOR:g} of σ"
     result = arrhenius(temperatures, values, stderr=errors if usable else None, form=form, **options)
-    if weighted and not usable:
-        note = "unweighted: not every conductivity has a standard error"
-        message = f"{result.message}; {note}" if result.message else note
-        result = dataclasses.replace(result, message=message)
+    if note and note not in result.message:
+        result = dataclasses.replace(result, message=f"{result.message}; {note}" if result.message else note)
     return result
 
 

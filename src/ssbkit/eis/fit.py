@@ -18,6 +18,9 @@ Weights (the residual of each point divided by):
 - ``"proportional"``: |Z'| for the real part and |Z''| for the imaginary part (floored at
   1e-3·|Z| so a point on the real axis cannot dominate).
 
+A point at the origin (|Z| = 0) cannot be divided by: with ``"modulus"`` or ``"proportional"``
+weights it is an ``InputError`` (mask it), and a spectrum that is zero everywhere always is.
+
 Why our own fitter rather than impedance.py or lmfit: impedance.py builds and ``eval``\\ s a
 string per call, fits in linear space from user-given starts and uses numerical
 derivatives; lmfit is general and slow per call. Here the model is a compiled tree with
@@ -437,10 +440,20 @@ class _Prepared:
 
 
 def _prepare(spectrum: Spectrum, model: Circuit, given: Mapping[str, float], held: Mapping[str, float],
-             free: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> _Prepared:
+             free: np.ndarray, lower: np.ndarray, upper: np.ndarray, weights: str) -> _Prepared:
     if not isinstance(spectrum, Spectrum):
         raise InputError(f"expected a Spectrum, got {type(spectrum).__name__}", source="spectrum")
     data = spectrum if spectrum.mask.all() else spectrum.masked()
+    where = spectrum.source or "spectrum"
+    origin = np.abs(data.impedance) == 0
+    if origin.all():
+        raise InputError("the impedance is zero everywhere: nothing to fit", source=where)
+    if origin.any() and weights != "unit":
+        # the residual of each point is divided by its |Z| (or |Z'|, |Z''|): 1/0 has no meaning
+        first = float(data.frequency[np.flatnonzero(origin)[0]])
+        raise InputError(f"|Z| = 0 at {int(origin.sum())} point(s) (first at {first:g} Hz), which "
+                         f"{weights!r} weights divide by: mask them or fit with weights='unit'",
+                         source=where)
     if 2 * len(data) <= free.sum():
         raise InputError(f"{len(data)} points (= {2 * len(data)} real numbers) cannot determine "
                          f"{int(free.sum())} free parameters", source=spectrum.source or "spectrum")
@@ -531,7 +544,7 @@ def fit_circuits(
         raise InputError("every parameter is fixed: nothing to fit", source="fixed")
     lower, upper = _bounds(model, bounds)
     transform = _Transform(lower[free], upper[free])
-    prepared = [_prepare(s, model, given, held, free, lower, upper) for s in spectra]
+    prepared = [_prepare(s, model, given, held, free, lower, upper, weights) for s in spectra]
     # Each spectrum's multi-start draws come from (seed, its own data), so a spectrum gets the
     # same starts whether it is fitted alone or anywhere in a batch.
     base = int(rng.integers(2**63)) if isinstance(rng, np.random.Generator) else int(rng)
@@ -581,7 +594,8 @@ def _relative_rms(batch: _Batch, k: int, theta: np.ndarray) -> float:
     with np.errstate(all="ignore"):
         z = batch.model.impedance(batch.frequency[k], full[0])
     data = batch.impedance[k]
-    return float(np.sqrt(np.mean(np.abs(z - data) ** 2 / np.abs(data) ** 2)))
+    away = np.abs(data) > 0  # a point at the origin (allowed with unit weights) has no relative error
+    return float(np.sqrt(np.mean(np.abs(z - data)[away] ** 2 / np.abs(data[away]) ** 2)))
 
 
 def _poor(solution: _Solution, item: _Prepared, batch: _Batch, k: int) -> bool:

@@ -22,6 +22,9 @@ The circuit is then read term by term along its top-level series chain:
   arcs) is a candidate start, ranked by how close its spectrum is to the data. The fit
   runs the best few together and keeps the lowest minimum.
 
+Points at the origin (|Z| = 0) are left out of the description: it weights each point by
+1/|Z|. A spectrum that is zero everywhere is an ``InputError`` naming its source.
+
 Inside an arc, a parallel group's resistor gets R, its capacitor τ/R and its CPE
 (τ^n/R, n) with n from the spread of the process; other elements nested there get values
 from the scales of the spectrum. Multi-start is left to the fit, as a fallback.
@@ -47,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from ssbkit.core.errors import InputError
 from ssbkit.eis.circuits import Circuit, _Leaf, _Node, parse_circuit
 from ssbkit.eis.data import Spectrum
 
@@ -141,9 +145,22 @@ def _clusters(r: np.ndarray, tau: np.ndarray) -> tuple[Process, ...]:
     return tuple(out)
 
 
+def _described(spectrum: Spectrum) -> Spectrum:
+    """The masked points with |Z| > 0: the description weights each point by 1/|Z|, which a
+    point at the origin does not have (it says nothing about shape either)."""
+    data = spectrum.masked()
+    keep = np.abs(data.impedance) > 0
+    if not keep.any():
+        raise InputError("the impedance is zero everywhere: nothing to read starting values from",
+                         source=spectrum.source or "spectrum")
+    if keep.all():
+        return data
+    return Spectrum(data.frequency[keep], data.impedance[keep], None, data.metadata, data.source)
+
+
 def find_processes(spectrum: Spectrum) -> tuple[Process, ...]:
     """The relaxations of a spectrum, fastest first (see module docstring)."""
-    return _voigt(spectrum.masked()).processes
+    return _voigt(_described(spectrum)).processes
 
 
 def _spike(spectrum: Spectrum) -> tuple[float, float]:
@@ -270,7 +287,7 @@ def _has_nested_diffusion(term: Any) -> bool:
 
 
 def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, float]], float]:
-    data = spectrum.masked()
+    data = _described(spectrum)
     scales = _Scales(data)
     terms = _top_terms(model.tree)
     arcs = [t for t in terms if _is_arc(t)]
@@ -343,7 +360,7 @@ def _candidates(spectrum: Spectrum, model: Circuit) -> tuple[list[dict[str, floa
 def _ranked(spectrum: Spectrum, model: Circuit, candidates: list[dict[str, float]],
             fixed: Mapping[str, float]) -> list[dict[str, float]]:
     """Candidates ordered by how close their spectrum is to the data (modulus-weighted)."""
-    data = spectrum.masked()
+    data = _described(spectrum)
     errors = []
     with np.errstate(all="ignore"):
         for guess in candidates:
