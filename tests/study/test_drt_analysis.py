@@ -174,6 +174,19 @@ def test_a_file_that_is_not_impedance_is_named(tmp_path):
     assert "77aa" not in str(caught.value)
 
 
+def test_an_error_in_one_sweep_names_the_file_once_and_the_sweep(tmp_path):
+    """Regression: 'raw/eis/C1_charge.csv: raw/eis/C1_charge.csv sweep 1: ...'."""
+    from ssbkit.eis.data import Spectrum
+
+    dead = Spectrum(FREQUENCY, np.zeros(FREQUENCY.size, complex))  # a sweep with the leads shorted
+    stored = write_sweeps(tmp_path / "9c0d.csv", [cell_spectrum(20.0), dead, cell_spectrum(40.0)])
+    with pytest.raises(InputError) as caught:
+        run_drt(task_of(stored))
+    message = str(caught.value)
+    assert message.startswith("raw/eis/C1_charge.csv: sweep 1: the impedance is zero everywhere")
+    assert message.count("raw/eis/C1_charge.csv") == 1 and "9c0d" not in message
+
+
 @pytest.mark.parametrize(("settings", "match"), [
     ({"lambda": 1e-3}, r"\[settings.drt\] lambda: unknown setting"),
     ({"tau_grid": "1e-6:1e2"}, r"\[settings.drt\] tau_grid"),

@@ -99,7 +99,7 @@ def _exsy(folder: Path, m: dict, measurement: dict) -> dict[str, float]:
     from ssbkit.nmr.buildup import fit_buildup_series, read_buildup_table
 
     result = fit_buildup_series(read_buildup_table(folder / measurement["file"]), model="sphere",
-                                length_um=1.0)
+                                length_um=m["settings"]["exsy"]["length_um"])
     return {"ea": result.Ea.value}
 
 
@@ -197,6 +197,24 @@ def test_the_manifest_loads_and_names_analyses_that_exist(study):
     # only the Nat. Commun. pellets change the conductivity defaults (their bulk arcs are resolved)
     assert loaded.settings["conductivity"]["circuit"] == "R0-CPE1"
     assert {p.id for p in loaded.pellets if p.settings} == {"P-Li2S", "P-LiI", "P-Li2S-LiI"}
+
+
+def test_the_manifest_states_the_exsy_length_the_build_ups_were_simulated_with(study, manifest):
+    """Regression: the study's exsy analysis took 1 µm when the manifest gave no length (D scales
+    with L²); the example now says it, and D(298 K) comes back from the files with it."""
+    from ssbkit.nmr.buildup import fit_buildup_series, read_buildup_table
+
+    length = manifest["settings"]["exsy"]["length_um"]
+    assert length == 1.0
+    text = (study / "study.toml").read_text(encoding="utf-8")
+    table = text[text.index("[settings.exsy]"):text.index("length_um =")]
+    assert "particle radius" in table and "#" in table
+    for interface, d_298 in PAPER.exsy_d298_cm2_s.items():
+        measurement = next(x for x in manifest["measurements"]
+                           if x["technique"] == "exsy" and x["conditions"]["interface"] == interface)
+        series = fit_buildup_series(read_buildup_table(study / measurement["file"]), model="sphere",
+                                    length_um=length)
+        assert float(series.arrhenius.predict(298.15)) == pytest.approx(d_298, rel=0.05), interface
 
 
 def test_every_file_is_read_by_its_instrument_reader(study, manifest):

@@ -39,9 +39,11 @@ EA_EV, D_298_CM2_S = 0.142, 1e-9
 
 
 def task(kind: str, path: Path, *, name: str | None = None, settings: dict | None = None) -> AnalysisTask:
+    """The task of one file; an exsy task gets the simulated 1 µm radius unless ``settings`` say."""
     item = TaskInput(measurement="m1", path=str(path), name=name or f"raw/{kind}/{path.name}",
                      sha256=hash_file(path))
-    return AnalysisTask(id=f"{kind}:m1", kind=kind, target="S-1", inputs=(item,), settings=settings or {})
+    given = {**({"length_um": 1.0} if kind == "exsy" else {}), **(settings or {})}
+    return AnalysisTask(id=f"{kind}:m1", kind=kind, target="S-1", inputs=(item,), settings=given)
 
 
 def write_xy(pattern, path: Path) -> Path:
@@ -319,6 +321,44 @@ def test_exsy_one_temperature_only_is_an_input_error(tmp_path):
 def test_exsy_bad_settings_name_the_setting(buildups, settings, where):
     with pytest.raises(InputError, match=rf"\[settings\.exsy\] {where}"):
         run_exsy(task("exsy", buildups, settings=settings))
+
+
+def test_exsy_a_model_with_a_length_but_no_length_um_is_refused_not_given_1_um(buildups):
+    """Regression: length_um defaulted to 1 µm silently, while D scales with L²."""
+    from ssbkit.study.material_analyses import EXSY_DEFAULTS
+
+    assert EXSY_DEFAULTS["length_um"] is None
+    for model in ("sphere", "cube"):
+        with pytest.raises(InputError, match=r"^\[settings\.exsy\] length_um: .*add length_um = "):
+            run_exsy(task("exsy", buildups, settings={"model": model, "length_um": None}))
+    # a model without a length needs none; the given one gives back the simulated D
+    assert run_exsy(task("exsy", buildups, settings={"model": "first-order", "length_um": None}))["success"]
+    assert value(run_exsy(task("exsy", buildups, settings={"length_um": 1.0})), "d_298K") == pytest.approx(
+        D_298_CM2_S, rel=0.05)
+
+
+def test_examples_study_manifest_gives_the_length_its_build_ups_were_made_with():
+    from ssbkit.study.manifest import load_manifest
+
+    settings = load_manifest(EXAMPLES.parent / "study").settings["exsy"]
+    assert settings["length_um"] == 1.0  # examples/make_nmr_data.py: sphere, L = 1 µm, D = 1e-9 cm²/s
+    result = run_exsy(task("exsy", EXAMPLES / "nmr" / "exsy_buildup.csv", settings=dict(settings)))
+    assert value(result, "d_298K") == pytest.approx(1e-9, rel=0.05)
+
+
+def test_exsy_an_error_at_one_temperature_names_the_file_once(tmp_path):
+    """Regression: 'raw/exsy/x.csv: raw/exsy/x.csv at 320 K: ...'."""
+    table = simulate_buildup("sphere", mixing_times_s=np.geomspace(0.01, 10.0, 10), D_cm2_s=1e-9,
+                             length_um=1.0, plateau=0.5, temperatures_K=[300.0, 320.0], Ea_eV=0.1,
+                             noise=0.01, rng=1)
+    table.loc[table["temperature [K]"] == 320.0, "intensity"] *= 1e160  # beyond the fit's sums of squares
+    path = tmp_path / "0f1e2d.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(InputError) as caught:
+        run_exsy(task("exsy", path, name="raw/exsy/x.csv"))
+    message = str(caught.value)
+    assert message.startswith("raw/exsy/x.csv: at 320 K: intensities up to")
+    assert message.count("raw/exsy/x.csv") == 1 and "0f1e2d" not in message
 
 
 def test_exsy_a_temperature_with_only_a_bound_is_left_off_the_line_and_fails_the_result(tmp_path):

@@ -172,6 +172,40 @@ def test_the_last_sweep_of_a_file_is_used_unless_another_is_chosen(tmp_path):
         run_conductivity(task_of(inputs, settings={"sweep": 5}))
 
 
+@pytest.mark.parametrize("what", ["spike only", "noise"])
+def test_a_fit_that_does_not_determine_the_resistance_is_left_out_and_does_not_unweight_the_line(
+        tmp_path, what):
+    """Regression: a converged fit with R → 0 and no standard error gave σ ≈ 1e18 mS/cm, made the
+    whole Arrhenius line unweighted and left success True."""
+    from ssbkit.eis.data import Spectrum
+
+    temperatures = (-20, 0, 25, 50, 80)
+    control = series_inputs(tmp_path, temperatures, noise=0.003, seed=5)
+    if what == "spike only":  # Z' = 0, Z'' = −1/(ωC): no intercept to read
+        z = -1j / (2 * np.pi * FREQUENCY * 5e-6)
+    else:
+        rng = np.random.default_rng(25)
+        z = rng.normal(0.0, 1.0, FREQUENCY.size) + 1j * rng.normal(0.0, 1.0, FREQUENCY.size)
+    path = write_spectra(tmp_path / "badc0de.csv", [Spectrum(FREQUENCY, z)])
+    inputs = [TaskInput(i.measurement, str(path), i.name, "sha256:y", i.conditions) if "25C" in i.name else i
+              for i in control]
+    r = run_conductivity(task_of(inputs))
+    assert not r["success"]
+    assert "raw/eis/P1_25C.csv" in r["message"] and "left out" in r["message"]
+    row = next(row for row in r["tables"]["conductivity"] if row["temperature [°C]"] == 25)
+    assert row["in Arrhenius fit"] is False and row["note"]
+    assert value(r, "n_temperatures") == 4 and r["series"]["arrhenius"]["weighted"] is True
+    assert 25.0 + 273.15 not in r["series"]["arrhenius"]["temperature_K"]
+    assert value(r, "ea") == pytest.approx(EA, abs=0.003)
+    # σ(25 °C) from the line through the other four, not from the meaningless fit
+    assert value(r, "sigma_25C") == pytest.approx(SIGMA_25 * 1e3, rel=0.01)
+    assert "Arrhenius line (interpolated" in r["message"]
+    # negative control: the series with its real 25 °C spectrum keeps all five
+    good = run_conductivity(task_of(control))
+    assert good["success"] and value(good, "n_temperatures") == 5
+    assert all(row["in Arrhenius fit"] and row["note"] == "" for row in good["tables"]["conductivity"])
+
+
 def test_one_temperature_gives_sigma_but_no_activation_energy(tmp_path):
     r = run_conductivity(task_of(series_inputs(tmp_path, (25,))))
     assert r["success"]

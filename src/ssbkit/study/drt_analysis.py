@@ -36,7 +36,7 @@ from typing import Any
 from ssbkit.core.errors import InputError
 from ssbkit.core.results import Estimate, make_provenance, to_json_safe
 from ssbkit.study.kinds import AnalysisKind, AnalysisTask, FigureSpec, TaskInput
-from ssbkit.study.pellet_analyses import read_input, thin
+from ssbkit.study.pellet_analyses import read_input, renamed_error, thin
 
 __all__ = ["DRT_DEFAULTS", "KINDS", "drt_figures", "region_of", "run_drt"]
 
@@ -172,7 +172,7 @@ def run_drt(task: AnalysisTask) -> dict[str, Any]:
     try:
         series = drt_series(spectra, labels={label: values}, **options)
     except InputError as exc:
-        raise InputError(str(exc), source=item.name) from None
+        raise renamed_error(exc, item) from None
     results = series.results
 
     frame = series.region_resistances(regions)

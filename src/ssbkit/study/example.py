@@ -187,6 +187,9 @@ BMR = (20, 40, 80)
 GRID_TEMPERATURES_C = (-20, 0, 25, 50, 80)
 PELLET_TEMPERATURES_C = (25, 45, 65, 85, 105)
 EXSY_TEMPERATURES_K = (293.0, 313.0, 333.0, 353.0, 373.0)
+EXSY_RADIUS_UM = 1.0  # the simulated particle radius; the manifest's [settings.exsy] length_um
+_EXSY_LENGTH_NOTE = ("# length_um: the particle radius [µm] the EXSY build-ups were simulated with "
+                     "(D scales with its square)")
 EIS_FREQUENCY = np.logspace(math.log10(7e6), 0.0, 61)
 AREA_CM2 = 0.785  # a 10 mm cell, as the cells table writes it
 ACTIVE_FRACTION = 0.6
@@ -323,11 +326,15 @@ class _Builder:
         self._cells()
         self._exsy()
         self._headline()
-        writers.write_manifest(self.root / "study.toml", header=_HEADER.format(seed=self.seed),
+        manifest = self.root / "study.toml"
+        writers.write_manifest(manifest, header=_HEADER.format(seed=self.seed),
                                study=_study_table(), tables={
                                    "materials": self.materials, "samples": self.samples,
                                    "pellets": self.pellets, "cells": self.cells,
                                    "measurements": self.measurements, "headline": self.headline})
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(text.replace("[settings.exsy]\n", f"[settings.exsy]\n{_EXSY_LENGTH_NOTE}\n", 1),
+                            encoding="utf-8")
 
     # -- materials and the milling grid ---------------------------------------------------------
 
@@ -543,7 +550,8 @@ class _Builder:
         for interface, ea in self.params.exsy_ea_eV.items():
             name = interface.replace("–", "-")
             table = simulate_buildup("sphere", mixing_times_s=np.geomspace(0.01, 10.0, 16),
-                                     D_cm2_s=self.params.exsy_d298_cm2_s[interface], length_um=1.0,
+                                     D_cm2_s=self.params.exsy_d298_cm2_s[interface],
+                                     length_um=EXSY_RADIUS_UM,
                                      plateau=0.5, temperatures_K=list(EXSY_TEMPERATURES_K), Ea_eV=ea,
                                      noise=self.params.exsy_noise, rng=self.rng(f"exsy {name}"))
             relative = f"raw/exsy/{name}_buildup.csv"
@@ -607,7 +615,8 @@ def _study_table() -> dict[str, Any]:
         f"cells; {NATCOMM}: exchange NMR across a LiI coating) where they report them, and chosen for "
         "the example elsewhere (ssbkit.study.example lists which). Not measured data.")
     return {"name": "Ball-milled argyrodite, Li2TiS3 cells and a LiI coating (simulated example)",
-            "description": description, "simulated": True}
+            "description": description, "simulated": True,
+            "settings": {"exsy": {"length_um": EXSY_RADIUS_UM}}}
 
 
 def _insitu_parameters(soc: float) -> dict[str, float]:

@@ -22,9 +22,11 @@ Two kinds (``KINDS``), each fed by one measurement of a ``[[samples]]`` entry.
     ``ssbkit.nmr.buildup.fit_buildup_series`` on a build-up table (``mixing_time [s]``,
     ``intensity``, ``temperature [K]``, optionally ``intensity stderr``; read by
     ``read_buildup_table``), as ``ssbkit nmr exsy-fit`` runs it: one fit per temperature
-    with the build-up ``model`` (default ``"sphere"`` of radius ``length_um``; the command
-    line has no default length, the study takes 1 µm, the particle size of the bundled
-    example), then the weighted Arrhenius line ln D = ln D0 − Ea/(k_B T). ``normalisation``
+    with the build-up ``model`` (default ``"sphere"`` of radius ``length_um`` [µm]), then the
+    weighted Arrhenius line ln D = ln D0 − Ea/(k_B T). A model with a length (sphere, cube,
+    …) needs ``length_um`` in ``[settings.exsy]``: D scales with L², so there is no default,
+    as on the command line (the bundled example's manifest gives its simulated 1 µm).
+    ``normalisation``
     states how the table's intensities were made from peak volumes (one of
     ``ssbkit.nmr.volumes.NORMALIZATIONS``): it is recorded and shown, the table is fitted as
     it stands. ``pair`` picks one curve of a table with a ``pair`` column.
@@ -77,7 +79,7 @@ XRD_DEFAULTS: Mapping[str, Any] = {
 }
 EXSY_DEFAULTS: Mapping[str, Any] = {
     "model": "sphere",
-    "length_um": 1.0,
+    "length_um": None,  # required by a model with a length: D scales with its square
     "plateau": "free",
     "normalisation": "cross/(cross+diagonal)",
     "pair": "",
@@ -109,8 +111,14 @@ def _named(exc: InputError, item: TaskInput) -> InputError:
     """The error again, naming the file as the manifest wrote it instead of its stored copy."""
     stored = Path(item.path)
     detail = exc.detail.replace(str(stored), item.name)
-    if exc.source and exc.source not in (str(stored), stored.name, item.name):
-        detail = f"{exc.source}: {detail}"  # an argument's name, e.g. 'pair'
+    where = exc.source or ""
+    if where in (str(stored), stored.name):
+        where = ""
+    # a source that starts with the file ("<file> (a->b) at 320 K") keeps only what it adds;
+    # another one is an argument's name, e.g. 'pair'
+    where = where.replace(str(stored), item.name).removeprefix(item.name).lstrip(":, ")
+    if where:
+        detail = f"{where}: {detail}"
     try:
         return type(exc)(detail, source=item.name, location=exc.location)
     except TypeError:  # a subclass with another signature
@@ -358,6 +366,11 @@ def _exsy_options(s: Mapping[str, Any]) -> dict[str, Any]:
         raise _setting_error("exsy", "model", exc) from None
     length = None
     if model.needs_length:
+        if s["length_um"] is None:
+            raise InputError(f"the {model.name!r} model needs the diffusion length [µm] (D scales with its "
+                             "square): add length_um = <the model's length in µm, a sphere's radius> "
+                             "under [settings.exsy], or in the sample's settings",
+                             source="[settings.exsy] length_um")
         try:
             length = positive("length_um", s["length_um"])
         except InputError as exc:

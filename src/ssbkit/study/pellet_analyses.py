@@ -22,8 +22,13 @@ arcs are resolved need e.g. ``circuit = "p(R1,CPE1)-p(R2,CPE2)-CPE3"`` and ``pro
 or ``"total"`` (arcs are told apart by their capacitance, Irvine, Sinclair & West 1990).
 
 σ(25 °C) is the measurement at 25 °C (within 0.5 °C) where there is one, else the Arrhenius
-line at 298.15 K; the message says which. A fit that does not converge leaves its temperature
-out of the Arrhenius fit and makes the result ``success = False``.
+line at 298.15 K; the message says which. A fit that does not converge, or one that converges
+to a resistance it does not determine (not finite and > 0, no finite standard error, or less
+than ``MIN_RESISTANCE_SIGNIFICANCE`` standard errors from zero: a spectrum with no intercept,
+or noise), leaves its temperature out of the Arrhenius fit, says so in the message and in the
+table's ``note``, and makes the result ``success = False``. Such a point is dropped rather
+than kept unweighted: one σ without a standard error would otherwise turn the whole line
+into an unweighted fit, and its σ (L/(R·A) of a vanishing R) is meaningless.
 
 **electronic** (one per pellet, its DC polarisation files): ``ssbkit.io.read_chronoamperometry``
 and ``ssbkit.eis.dcpol.electronic_conductivity``, as ``ssbkit eis dcpol`` does: the
@@ -53,10 +58,12 @@ __all__ = [
     "ELECTRONIC_DEFAULTS",
     "KINDS",
     "MAX_POINTS",
+    "MIN_RESISTANCE_SIGNIFICANCE",
     "conductivity_figures",
     "electronic_figures",
     "pellet_geometry",
     "read_input",
+    "renamed_error",
     "run_conductivity",
     "run_electronic",
     "thin",
@@ -78,6 +85,7 @@ ELECTRONIC_DEFAULTS: dict[str, Any] = {
     "steady_threshold": 0.01,
 }
 MAX_POINTS = 200  # per stored curve: the series are stored in the lab database
+MIN_RESISTANCE_SIGNIFICANCE = 2.0  # R / δR below this: the fit did not determine R
 ROOM_TEMPERATURE_C = 25.0
 _ROOM_TOLERANCE_C = 0.5
 _CELSIUS_ZERO_K = 273.15
@@ -85,18 +93,30 @@ _CELSIUS_ZERO_K = 273.15
 
 # -- shared helpers ------------------------------------------------------------------------
 
+def renamed_error(exc: InputError, item: TaskInput) -> InputError:
+    """``exc`` as an ``InputError`` whose source is the file as the manifest wrote it
+    (``item.name``), never its stored, content-addressed copy, and named once: a source more
+    precise than the file ("<file> sweep 2", "<file>: frequency") keeps what it adds.
+
+    >>> item = TaskInput("m1", "/store/ab12.csv", "raw/x.csv", "sha256:x", {})
+    >>> str(renamed_error(InputError("no data", source="/store/ab12.csv sweep 0"), item))
+    'raw/x.csv: sweep 0: no data'
+    >>> str(renamed_error(InputError("must be > 0", source="lam"), item))
+    'raw/x.csv: lam: must be > 0'
+    """
+    stored = str(item.path)
+    detail = str(exc.detail).replace(stored, item.name)
+    where = (exc.source or "").replace(stored, item.name).removeprefix(item.name).lstrip(":, ")
+    return InputError(f"{where}: {detail}" if where else detail, source=item.name, location=exc.location)
+
+
 def read_input(item: TaskInput, reader: Callable[..., list[Any]]) -> list[Any]:
     """``reader(item.path)``, with an ``InputError`` naming the file as the manifest wrote it
     (``item.name``), never the stored, content-addressed copy."""
     try:
         return reader(item.path)
     except InputError as exc:
-        stored = str(item.path)
-        detail = str(exc.detail).replace(stored, item.name)
-        # a source more precise than the file ("<file>: frequency") keeps its precision
-        where = (exc.source or "").replace(stored, item.name).removeprefix(item.name).lstrip(":, ")
-        raise InputError(f"{where}: {detail}" if where else detail, source=item.name,
-                         location=exc.location) from None
+        raise renamed_error(exc, item) from None
 
 
 def thin(n: int, most: int = MAX_POINTS) -> Any:
@@ -261,10 +281,17 @@ def run_conductivity(task: AnalysisTask) -> dict[str, Any]:
                              source=item.name) from None
 
     notes: list[str] = []
+    # why each temperature is left out of the Arrhenius line ("" where it is in)
+    left_out = ["the circuit fit did not converge" if not fit.success else _undetermined(sigma)
+                for fit, sigma in zip(fits, sigmas, strict=True)]
     failed = [item.name for (_, item), fit in zip(pairs, fits, strict=True) if not fit.success]
     if failed:
         notes.append(f"the circuit fit did not converge for {', '.join(failed)}; left out")
-    used = [s for s, fit in zip(sigmas, fits, strict=True) if fit.success]
+    vague = [f"{item.name} ({why})" for (_, item), fit, why in zip(pairs, fits, left_out, strict=True)
+             if fit.success and why]
+    if vague:
+        notes.append(f"the fit does not determine the resistance of {'; '.join(vague)}; left out")
+    used = [s for s, why in zip(sigmas, left_out, strict=True) if not why]
     temperatures = sorted({s.temperature_K for s in used})
     arrhenius = None
     if len(temperatures) >= 2:
@@ -272,9 +299,9 @@ def run_conductivity(task: AnalysisTask) -> dict[str, Any]:
         if arrhenius.message:
             notes.append(f"Arrhenius: {arrhenius.message}")
     else:
-        notes.append(f"{len(temperatures)} temperature(s) with a converged fit: no Arrhenius fit")
+        notes.append(f"{len(temperatures)} temperature(s) with a determined resistance: no Arrhenius fit")
 
-    sigma_25, how = _room_conductivity(pairs, sigmas, fits, arrhenius)
+    sigma_25, how = _room_conductivity(pairs, sigmas, left_out, arrhenius)
     notes.insert(0, how)
     ea = arrhenius.activation_energy if arrhenius is not None else Estimate(math.nan, math.nan, "eV")
     summary = {
@@ -284,7 +311,7 @@ def run_conductivity(task: AnalysisTask) -> dict[str, Any]:
         "r_squared": _estimate(arrhenius.r_squared if arrhenius else math.nan, math.nan, "1"),
     }
     table, parameters, nyquist = [], [], []
-    for (t, item), fit, sigma in zip(pairs, fits, sigmas, strict=True):
+    for (t, item), fit, sigma, why in zip(pairs, fits, sigmas, left_out, strict=True):
         mS = sigma.conductivity.to("mS/cm")
         table.append({
             "measurement": item.measurement, "file": item.name, "temperature [°C]": t - _CELSIUS_ZERO_K,
@@ -292,7 +319,7 @@ def run_conductivity(task: AnalysisTask) -> dict[str, Any]:
             "resistance [Ohm]": sigma.resistance.value, "resistance stderr [Ohm]": sigma.resistance.stderr,
             "sigma [mS/cm]": mS.value, "sigma stderr [mS/cm]": mS.stderr,
             "fit converged": bool(fit.success), "reduced chi-square": fit.reduced_chi_square,
-            "points": int(fit.frequency.size),
+            "points": int(fit.frequency.size), "in Arrhenius fit": not why, "note": why,
         })
         parameters += [{"measurement": item.measurement, "temperature [°C]": t - _CELSIUS_ZERO_K,
                         "parameter": name, "value": e.value, "stderr": e.stderr, "unit": e.unit}
@@ -301,7 +328,7 @@ def run_conductivity(task: AnalysisTask) -> dict[str, Any]:
         nyquist.append({
             "measurement": item.measurement, "file": item.name, "temperature_K": t,
             "circuit": fit.circuit, "converged": bool(fit.success),
-            "resistance_ohm": sigma.resistance.value,
+            "resistance_ohm": None if why else sigma.resistance.value,  # only sets the zoom
             "parameters": {name: e.value for name, e in fit.parameters.items()},
             "frequency": fit.frequency[keep], "z_real": fit.impedance.real[keep],
             "z_imag": fit.impedance.imag[keep], "fit_real": fit.impedance_fit.real[keep],
@@ -315,7 +342,7 @@ def run_conductivity(task: AnalysisTask) -> dict[str, Any]:
         "nyquist": nyquist,
         "arrhenius": _arrhenius_series(used, arrhenius, settings),
     }
-    success = not failed and bool(used) and (arrhenius is None or arrhenius.success)
+    success = not any(left_out) and bool(used) and (arrhenius is None or arrhenius.success)
     provenance = make_provenance(
         "ssbkit.study.pellet_analyses.run_conductivity",
         settings={**settings, "geometry": geometry.to_dict()},
@@ -325,11 +352,25 @@ def run_conductivity(task: AnalysisTask) -> dict[str, Any]:
                    {"conductivity": table, "parameters": parameters}, series, provenance)
 
 
-def _room_conductivity(pairs: list[tuple[float, TaskInput]], sigmas: list[Any], fits: list[Any],
+def _undetermined(sigma: Any) -> str:
+    """Why the fitted resistance behind ``sigma`` says nothing ("" when it is determined)."""
+    r = sigma.resistance
+    if not (math.isfinite(r.value) and r.value > 0):
+        return f"R = {r.value:.3g} Ohm"
+    if not math.isfinite(r.stderr):
+        return f"R = {r.value:.3g} Ohm without a standard error"
+    if r.value < MIN_RESISTANCE_SIGNIFICANCE * r.stderr:
+        return (f"R = {r.value:.3g} ± {r.stderr:.2g} Ohm, within {MIN_RESISTANCE_SIGNIFICANCE:g} standard "
+                "errors of 0")
+    return ""
+
+
+def _room_conductivity(pairs: list[tuple[float, TaskInput]], sigmas: list[Any], left_out: list[str],
                        arrhenius: Any) -> tuple[Estimate, str]:
     room_K = ROOM_TEMPERATURE_C + _CELSIUS_ZERO_K
-    measured = [(abs(t - room_K), item.name, s) for (t, item), s, fit in zip(pairs, sigmas, fits, strict=True)
-                if fit.success and abs(t - room_K) <= _ROOM_TOLERANCE_C]
+    measured = [(abs(t - room_K), item.name, s)
+                for (t, item), s, why in zip(pairs, sigmas, left_out, strict=True)
+                if not why and abs(t - room_K) <= _ROOM_TOLERANCE_C]
     if measured:
         _, name, sigma = min(measured, key=lambda m: (m[0], m[1]))
         extra = f" (first of {len(measured)})" if len(measured) > 1 else ""
