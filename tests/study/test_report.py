@@ -134,3 +134,68 @@ def test_a_report_of_a_changed_study_says_which_analyses_are_out_of_date(analyse
 def test_no_figure_format_is_an_input_error(analysed, tmp_path):
     with pytest.raises(InputError, match="--format"):
         write_report(analysed, tmp_path / "report", formats=())
+
+
+def _add_second_pellet(study):
+    manifest = study / "study.toml"
+    text = manifest.read_text()
+    text = text.replace("[[cells]]", '[[pellets]]\nid = "P-F10-B80-rep"\nsample = "S-F10-B80"\n'
+                        'diameter_mm = 10\nthickness_mm = 1.7\n\n[[cells]]', 1)
+    text += ('\n[[measurements]]\nid = "rep-25C"\nfile = "../data/argyrodite_25C.csv"\ntechnique = "eis"\n'
+             'pellet = "P-F10-B80-rep"\ntemperature_C = 25\n'
+             '\n[[measurements]]\nid = "rep-50C"\nfile = "../data/argyrodite_50C.csv"\ntechnique = "eis"\n'
+             'pellet = "P-F10-B80-rep"\ntemperature_C = 50\n')
+    manifest.write_text(text)
+
+
+def test_a_sample_with_two_pellets_gets_their_mean_whatever_order_they_were_stored_in(example_study):
+    from ssbkit.study.manifest import load_manifest
+    from ssbkit.study.pipeline import open_database
+    from ssbkit.study.report import process_property_frame
+
+    _add_second_pellet(example_study)
+    run_study(example_study)
+    manifest = load_manifest(example_study)
+    db = open_database(manifest)
+    rows = db.analysis_rows()
+    db.close()
+    orders = (list(rows.items()), list(reversed(rows.items())))
+    frames = [process_property_frame(manifest, dict(order)) for order in orders]
+    one = frames[0].set_index("sample").loc["S-F10-B80"]
+    # the same files with twice the thickness: σ doubles on the replicate
+    assert one["sigma_25C [mS/cm]"] == pytest.approx(13.3 * 1.5, rel=0.02)
+    assert one["n sigma_25C [mS/cm]"] == 2
+    assert frames[0].equals(frames[1])
+
+
+def test_figures_of_ids_that_read_alike_do_not_overwrite_each_other(analysed, tmp_path):
+    from ssbkit.study.report import _slug
+
+    assert _slug("P F5") != _slug("P_F5") and _slug("P_F5") == "P_F5"
+    write_report(analysed, tmp_path / "report", formats=("png",))
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    files = [f["file"] for f in data["figures"]]
+    assert len(files) == len(set(files))
+
+
+def test_a_headline_in_a_unit_of_another_quantity_is_a_note_not_a_failed_report(analysed, tmp_path):
+    manifest = analysed / "study.toml"
+    manifest.write_text(manifest.read_text().replace('unit = "mS/cm"', 'unit = "mAh/g"'))
+    write_report(analysed, tmp_path / "report", formats=("png",))
+    data = json.loads((tmp_path / "report" / "results.json").read_text())
+    sigma = next(h for h in data["headline"] if h["field"] == "sigma_25C")
+    assert sigma["ssbkit"] is None and "study.toml:" in sigma["note"] and "mAh/g" in sigma["note"]
+
+
+def test_the_pressure_figures_name_the_cycling_record_they_draw(analysed, tmp_path):
+    write_report(analysed, tmp_path / "report", formats=("png",))
+    page = (tmp_path / "report" / "index.html").read_text()
+    section = page[page.index("<h3>pressure:pressure"):]
+    assert "cell_normal.bdf.csv" in section[:section.index("</figure>")]
+
+
+def test_two_reports_of_one_database_are_byte_identical_figures(analysed, tmp_path):
+    write_report(analysed, tmp_path / "a", formats=("svg",))
+    write_report(analysed, tmp_path / "b", formats=("svg",))
+    for svg in (tmp_path / "a" / "figures").glob("*.svg"):
+        assert svg.read_bytes() == (tmp_path / "b" / "figures" / svg.name).read_bytes(), svg.name

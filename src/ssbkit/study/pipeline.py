@@ -333,7 +333,9 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
                                  result=outcome["result"],
                                  inputs={"inputs": [i.sha256 for i in task.inputs],
                                          "measurements": [i.measurement for i in task.inputs],
-                                         "extra": {k: v.sha256 for k, v in task.extra.items()}},
+                                         "extra": {k: v.sha256 for k, v in task.extra.items()},
+                                         "extra_measurements": {k: v.measurement
+                                                                for k, v in task.extra.items()}},
                                  settings=task.settings, ssbkit_version=__version__,
                                  duration_s=outcome.get("duration_s"), run_id=run_id)
 

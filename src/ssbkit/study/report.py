@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ssbkit.core.errors import InputError
+from ssbkit.core.errors import InputError, SSBKitError
 from ssbkit.core.results import Result, make_provenance, to_json_safe
 
 __all__ = ["GENERATOR", "ReportResult", "headline_rows", "out_of_date", "process_property_frame",
@@ -63,7 +63,13 @@ class ReportResult(Result):
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+    """A file stem for ``text``: readable, and unique (ids that read alike get their own hash)."""
+    import hashlib
+
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+    if readable == text:
+        return readable
+    return f"{readable}_{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _quantity(summary: Mapping[str, Any], field: str) -> tuple[float | None, str | None]:
@@ -84,14 +90,19 @@ def headline_rows(manifest: Any, rows: Mapping[str, Mapping[str, Any]],
         f = h.fields
         row = rows.get(f["analysis"])
         result = (row or {}).get("result") or {}
-        value, unit = _quantity(result.get("summary") or {}, f["field"])
+        summary = result.get("summary") or {}
+        value, unit = _quantity(summary, f["field"])
         note = ""
         if row is None:
             note = "analysis not run"
         elif value is None:
-            note = f"{f['field']!r} not in the analysis' summary ({row['status']}: {row['message']})".strip()
+            where = "has no value" if f["field"] in summary else "is not in the analysis' summary"
+            note = f"{f['field']!r} {where} ({row['status']}: {row['message']})".strip()
         elif unit and unit != f["unit"]:
-            value = float(convert(value, unit, f["unit"]))
+            try:
+                value = float(convert(value, unit, f["unit"]))
+            except SSBKitError as exc:
+                value, note = None, f"{manifest.path.name}:{h.line}: {exc}"
         paper = float(f["paper"])
         deviation = None if value is None or paper == 0 else 100.0 * (value - paper) / abs(paper)
         out.append({"quantity": f["quantity"], "paper": paper, "ssbkit": value, "unit": f["unit"],
@@ -103,7 +114,13 @@ def headline_rows(manifest: Any, rows: Mapping[str, Mapping[str, Any]],
 
 
 def process_property_frame(manifest: Any, rows: Mapping[str, Mapping[str, Any]]) -> Any:
-    """One row per sample: its process parameters and the properties measured on it."""
+    """One row per sample: its process parameters and the properties measured on it.
+
+    A sample measured more than once (two pellets, two scans) gets the mean of its values and
+    an ``n <property>`` column with how many went into it; analyses are read in id order, so
+    the table never depends on the order results were stored in.
+    """
+    import numpy as np
     import pandas as pd
 
     pellet_sample = {p.id: p.fields["sample"] for p in manifest.pellets}
@@ -115,29 +132,39 @@ def process_property_frame(manifest: Any, rows: Mapping[str, Mapping[str, Any]])
             number = isinstance(value, int | float) and not isinstance(value, bool)
             record[label] = float(value) if number else None
         records[s.id] = record
-    for row in rows.values():
+    values: dict[tuple[str, str], list[float]] = {}
+    for _, row in sorted(rows.items()):
         result = row.get("result")
-        if row["kind"] not in PROPERTY_KINDS and row["kind"] != "xrd" or not result:
+        if row["kind"] not in PROPERTY_KINDS or not result or row["status"] != "done":
             continue
         sample = pellet_sample.get(row["target"], row["target"])
         if sample not in records:
             continue
         summary = result.get("summary") or {}
-        names = list(PROPERTY_KINDS.get(row["kind"], ()))
+        names = list(PROPERTY_KINDS[row["kind"]])
         if row["kind"] == "xrd":
             names += sorted(k for k in summary if k.startswith("wt_"))
         for name in names:
             value, unit = _quantity(summary, name)
             if value is not None:
-                records[sample][f"{name} [{unit}]" if unit else name] = value
+                values.setdefault((sample, f"{name} [{unit}]" if unit else name), []).append(value)
+    for (sample, label), found in values.items():
+        records[sample][label] = float(np.mean(found))
+        if len(found) > 1:
+            records[sample][f"n {label}"] = len(found)
     frame = pd.DataFrame(list(records.values()))
     # keep the parameters that vary and the properties measured somewhere
     keep = [c for c in frame.columns if c in ("sample", "material") or frame[c].notna().any()]
     return frame[keep]
 
 
+#: The GP's grid holds at most this many nodes (model.suggest_next's own limit).
+_GRID_NODES = 250_000
+
+
 def _model(frame: Any) -> tuple[Any, Any, list[str], str | None]:
-    """Correlations and the GP suggestion, when the table has the columns for them."""
+    """Correlations and the GP suggestion, when the table has the columns for them; a study
+    the model cannot take gives a note, never a failed report."""
     from ssbkit.study.model import correlate, suggest_next
 
     # the samples that were processed (a precursor or reference sample has no milling record)
@@ -145,20 +172,45 @@ def _model(frame: Any) -> tuple[Any, Any, list[str], str | None]:
     frame = frame.dropna(subset=present) if present else frame
     parameters = [c for c in present if frame[c].nunique() > 1]
     properties = [c for c in frame.columns if c not in ("sample", "material") and c not in parameters
-                  and c not in PROCESS_PARAMETERS.values() and frame[c].notna().sum() >= 3]
+                  and c not in PROCESS_PARAMETERS.values() and not c.startswith("n ")
+                  and frame[c].notna().sum() >= 3]
     if not parameters or not properties:
         return None, None, [], "too few samples with varied process parameters for a model"
-    correlations = correlate(frame, parameters=parameters, properties=properties)
+    try:
+        correlations = correlate(frame, parameters=parameters, properties=properties)
+    except InputError as exc:
+        return None, None, [], f"no correlations: {exc}"
     target = next((c for c in properties if c.startswith("sigma_25C")), None)
     if target is None:
         return correlations, None, parameters, "no σ(25 °C) to model"
     rows = frame[frame[target].notna()]
-    if len(rows) < 3:
-        return correlations, None, parameters, "fewer than 3 samples with σ(25 °C)"
-    logs = tuple(c for c in parameters if c.startswith("bmr"))
-    suggestion = suggest_next(rows.set_index("sample"), parameters=parameters, target=target, maximize=True,
-                              log_parameters=logs, rng=0)
-    return correlations, suggestion, parameters, None
+    varied = [c for c in parameters if rows[c].nunique() > 1]
+    if len(rows) < 3 or not varied:
+        return (correlations, None, parameters,
+                "fewer than 3 samples with σ(25 °C) and varied process parameters")
+    # parameters laid out geometrically (FRB 5/10/20, BMR 20/40/80) are modelled on a log scale
+    logs = tuple(c for c in varied if rows[c].min() > 0 and rows[c].max() >= 3 * rows[c].min())
+    grid_points = max(3, min(41, int(_GRID_NODES ** (1 / len(varied)))))
+    try:
+        suggestion = suggest_next(rows.set_index("sample"), parameters=varied, target=target, maximize=True,
+                                  log_parameters=logs, grid_points=grid_points, rng=0)
+    except InputError as exc:
+        return correlations, None, varied, f"no Gaussian-process model: {exc}"
+    return correlations, suggestion, varied, None
+
+
+def _suggestion_caption(s: Mapping[str, Any], parameters: list[str]) -> str:
+    """What plot_suggestion draws for this many parameters."""
+    target = s.get("target", "σ")
+    if len(parameters) == 2:
+        return (f"Gaussian-process model of {target} over {', '.join(parameters)}: mean and standard "
+                "deviation, measured samples and the suggested next experiment (maximum expected "
+                "improvement).")
+    if len(parameters) == 1:
+        return (f"Gaussian-process model of {target} against {parameters[0]}: mean ± 2 standard deviations, "
+                "measured samples and the suggested next experiment (maximum expected improvement).")
+    return (f"Gaussian-process model of {target} over {len(parameters)} parameters: leave-one-out prediction "
+            "against the measured value for each sample (the suggestion is in the text).")
 
 
 def _suggestion_text(s: Mapping[str, Any]) -> str:
@@ -238,9 +290,11 @@ def _html_table(frame: Any, limit: int = 60) -> str:
 
 
 def _provenance_line(row: Mapping[str, Any], names: Mapping[str, str]) -> str:
-    files = ", ".join(f"{names.get(m, m)} ({h.removeprefix('sha256:')[:10]})"
-                      for m, h in zip(row["inputs"].get("measurements", []), row["inputs"].get("inputs", []),
-                                      strict=False))
+    inputs = row["inputs"]
+    pairs = list(zip(inputs.get("measurements", []), inputs.get("inputs", []), strict=False))
+    extra_names = inputs.get("extra_measurements", {})
+    pairs += [(extra_names.get(k, k), h) for k, h in sorted(inputs.get("extra", {}).items())]
+    files = ", ".join(f"{names.get(m, m)} ({h.removeprefix('sha256:')[:10]})" for m, h in pairs)
     settings = ", ".join(f"{k}={v}" for k, v in sorted(row["settings"].items()))
     return f"{row['id']}; inputs: {files}; ssbkit {row['ssbkit_version']}; settings: {settings}"
 
@@ -315,6 +369,7 @@ def write_report(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     from ssbkit.study.pipeline import _display_url, open_database
 
     matplotlib.use("Agg", force=False)
+    matplotlib.rcParams["svg.hashsalt"] = "ssbkit"  # the same figure, the same SVG bytes
     if not formats:
         raise InputError("give at least one figure format: png and/or svg", source="--format")
     for fmt in formats:
@@ -334,6 +389,9 @@ def write_report(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     _check_out(out, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700: a report is for others to read
     try:
         result = _build(manifest, rows, runs, url, tmp, formats, analysis_kinds())
         _replace(tmp, out)
@@ -422,9 +480,7 @@ def _build(manifest: Any, rows: Mapping[str, Any], runs: list[Mapping[str, Any]]
     if suggestion is not None:
         suggestion_json = to_json_safe(suggestion.to_dict())
         parts.append(w.figure(plot_suggestion(suggestion), "process_suggestion",
-                              f"Gaussian-process model of {suggestion_json.get('target', 'σ')} over "
-                              f"{', '.join(parameters)}: mean and standard deviation, measured samples "
-                              "and the suggested next experiment (maximum expected improvement).",
+                              _suggestion_caption(suggestion_json, parameters),
                               "from the process-property table", None))
         parts.append(f"<p>{html.escape(_suggestion_text(suggestion_json))}</p>")
     if why:
