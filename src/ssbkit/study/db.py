@@ -117,12 +117,19 @@ def _migration_1(connection: Any) -> None:
     metadata.create_all(connection)
 
 
+def _study_table(metadata: Any) -> Any:
+    """The table of migration 2: which study the database belongs to."""
+    from sqlalchemy import Column, String, Table
+
+    return Table("study", metadata, Column("name", String, primary_key=True),
+                 Column("root", String, nullable=False), Column("claimed_at", String, nullable=False))
+
+
 def _migration_2(connection: Any) -> None:
-    from sqlalchemy import Column, MetaData, String, Table
+    from sqlalchemy import MetaData
 
     metadata = MetaData()
-    Table("study", metadata, Column("name", String, primary_key=True), Column("root", String, nullable=False),
-          Column("claimed_at", String, nullable=False))
+    _study_table(metadata)
     metadata.create_all(connection)
 
 
@@ -221,9 +228,9 @@ class LabDatabase:
         already holding a study with another name *and* another folder is someone else's, and
         a run would replace its samples and drop its analyses.
         """
-        from sqlalchemy import delete, insert, select
+        from sqlalchemy import MetaData, delete, insert, select
 
-        table = self._study_table()
+        table = _study_table(MetaData())
         with self.engine.begin() as connection:
             owner = connection.execute(select(table)).first()
             if owner is not None and owner.name != name and owner.root != root:
@@ -232,12 +239,6 @@ class LabDatabase:
                                  "SQLite in DIR/.ssbkit)", source=safe_url(self.url))
             connection.execute(delete(table))
             connection.execute(insert(table).values(name=name, root=root, claimed_at=_now()))
-
-    def _study_table(self) -> Any:
-        from sqlalchemy import Column, MetaData, String, Table
-
-        return Table("study", MetaData(), Column("name", String, primary_key=True), Column("root", String),
-                     Column("claimed_at", String))
 
     # -- manifest ---------------------------------------------------------------------------
     def replace_entities(self, rows: Mapping[str, Iterable[Mapping[str, Any]]],

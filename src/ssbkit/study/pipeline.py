@@ -38,7 +38,7 @@ from typing import Any
 
 from ssbkit.core.errors import InputError, SSBKitError
 from ssbkit.core.results import Result, hash_file, hash_value, make_provenance, to_json_safe
-from ssbkit.study.db import LabDatabase, default_url
+from ssbkit.study.db import LabDatabase, default_url, safe_url
 from ssbkit.study.kinds import AnalysisTask, TaskInput, analysis_kinds
 from ssbkit.study.store import ObjectStore
 
@@ -355,7 +355,7 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
             message = (f"{len(tasks)} analyses: {len(todo)} recomputed, {len(tasks) - len(todo)} unchanged, "
                        f"{len(failed)} failed" + (f", {len(incomplete)} incomplete" if incomplete else ""))
             return RunReport(
-                success=True, message=message, study=manifest.study.name, database=_display_url(db.url),
+                success=True, message=message, study=manifest.study.name, database=safe_url(db.url),
                 workers=where, planned=len(tasks), analysed=analysed,
                 unchanged=len(tasks) - len(todo), recomputed=tuple(t.id for t in todo), failed=failed,
                 incomplete=incomplete, removed=tuple(removed),
@@ -365,13 +365,6 @@ def run_study(root: str | os.PathLike[str], *, workers: int = 1, scheduler: str 
                                            files={"manifest": manifest.path}))
         finally:
             db.close()
-
-
-def _display_url(url: str) -> str:
-    """The URL without a password."""
-    from ssbkit.study.db import safe_url
-
-    return safe_url(url)
 
 
 def _check_scheduler(address: str) -> None:

@@ -364,9 +364,10 @@ def write_report(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     folder that is not an earlier report, or that holds the study's files, is refused)."""
     import matplotlib
 
+    from ssbkit.study.db import safe_url
     from ssbkit.study.kinds import analysis_kinds
     from ssbkit.study.manifest import load_manifest
-    from ssbkit.study.pipeline import _display_url, open_database
+    from ssbkit.study.pipeline import open_database
 
     matplotlib.use("Agg", force=False)
     matplotlib.rcParams["svg.hashsalt"] = "ssbkit"  # the same figure, the same SVG bytes
@@ -380,7 +381,7 @@ def write_report(root: str | os.PathLike[str], out: str | os.PathLike[str], *,
     try:
         rows = db.analysis_rows()
         runs = db.runs()
-        url = _display_url(db.url)
+        url = safe_url(db.url)
     finally:
         db.close()
     if not rows:
