@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ssbkit.eis import simulate_polarisation, simulate_spectrum
+from ssbkit.study.example import INSITU_CIRCUIT, insitu_cell_parameters
 
 HERE = Path(__file__).resolve().parent / "data"
 K_B = 8.617333262e-5
@@ -62,18 +63,6 @@ def main() -> None:
     drt_series()
 
 
-DRT_CELL = "R0-ZARC1-ZARC2-ZARC3-ZARC4"
-
-
-def drt_cell(soc: float) -> dict[str, float]:
-    """The cell's processes at a state of charge ``soc`` from 0 to 1 (see the module docstring)."""
-    return {"R0": 12.0,
-            "ZARC1_0": 6.0, "ZARC1_1": 1e-6, "ZARC1_2": 0.9,
-            "ZARC2_0": 10.0, "ZARC2_1": 3e-4, "ZARC2_2": 0.85,
-            "ZARC3_0": 20.0 + 60.0 * soc**2, "ZARC3_1": 0.1, "ZARC3_2": 0.85,
-            "ZARC4_0": 30.0 + 20.0 * soc, "ZARC4_1": 10.0, "ZARC4_2": 0.8}
-
-
 def drt_series() -> None:
     folder = HERE / "drt_series"
     folder.mkdir(exist_ok=True)
@@ -82,7 +71,7 @@ def drt_series() -> None:
     soc = np.linspace(0.0, 1.0, 11)
     sweeps = []
     for x in soc:
-        s = simulate_spectrum(DRT_CELL, drt_cell(x), frequency, noise=0.002, rng=rng)
+        s = simulate_spectrum(INSITU_CIRCUIT, insitu_cell_parameters(x), frequency, noise=0.002, rng=rng)
         sweeps.append(np.column_stack([s.frequency, s.impedance.real, s.impedance.imag]))
     np.savetxt(folder / "charge.csv", np.vstack(sweeps), delimiter=",", fmt="%.6e",
                header="frequency [Hz],Z' [Ohm],Z'' [Ohm]", comments="")

@@ -180,7 +180,7 @@ def zarc_integral(r, tau0, phi, lo, hi):
 
 
 def example_region(soc_fraction, lo, hi):
-    """The example cell (examples/make_data.py, drt_cell) integrated over [lo, hi] by hand."""
+    """The example cell (ssbkit.study.example.insitu_cell_parameters) integrated over [lo, hi] by hand."""
     arcs = [(6.0, 1e-6, 0.9), (10.0, 3e-4, 0.85), (20.0 + 60.0 * soc_fraction**2, 0.1, 0.85),
             (30.0 + 20.0 * soc_fraction, 10.0, 0.8)]
     return sum(zarc_integral(*arc, lo, hi) for arc in arcs)

@@ -122,8 +122,8 @@ from ssbkit.core.errors import InputError
 from ssbkit.core.units import BOLTZMANN_EV
 from ssbkit.study import _example_writers as writers
 
-__all__ = ["PAPER", "CellPlan", "ExampleParameters", "grid_conductivity", "grid_structure",
-           "write_example_study"]
+__all__ = ["INSITU_CIRCUIT", "PAPER", "CellPlan", "ExampleParameters", "grid_conductivity", "grid_structure",
+           "insitu_cell_parameters", "write_example_study"]
 
 EES = "EES Batteries 2026"
 NATCOMM = "Nat. Commun. 2021"
@@ -527,8 +527,8 @@ class _Builder:
         soc = np.linspace(0.0, 1.0, 11)
         frequency = np.logspace(math.log10(7e6), -2, 89)
         rng = self.rng(f"insitu {plan.id}")
-        sweeps = [simulate_spectrum(INSITU_CIRCUIT, _insitu_parameters(x), frequency, noise=0.002, rng=rng)
-                  for x in soc]
+        sweeps = [simulate_spectrum(INSITU_CIRCUIT, insitu_cell_parameters(x), frequency, noise=0.002,
+                                    rng=rng) for x in soc]
         relative = f"raw/eis/{plan.id}_insitu_charge.csv"
         start = _unix(plan.start) + begin
         writers.write_squidstat_eis(self.path(relative), sweeps, start_unix_s=start,
@@ -619,8 +619,9 @@ def _study_table() -> dict[str, Any]:
             "settings": {"exsy": {"length_um": EXSY_RADIUS_UM}}}
 
 
-def _insitu_parameters(soc: float) -> dict[str, float]:
-    """The in-situ cell's processes at a state of charge ``soc`` from 0 to 1 (as examples/make_data.py)."""
+def insitu_cell_parameters(soc: float) -> dict[str, float]:
+    """The in-situ cell's processes (``INSITU_CIRCUIT``) at a state of charge ``soc`` from 0 to 1;
+    examples/make_data.py writes its DRT series from the same cell."""
     return {"R0": 12.0,
             "ZARC1_0": 6.0, "ZARC1_1": 1e-6, "ZARC1_2": 0.9,
             "ZARC2_0": 10.0, "ZARC2_1": 3e-4, "ZARC2_2": 0.85,
